@@ -85,12 +85,14 @@ pub trait ClusterFs: Send + Sync + 'static {
     ) -> impl Future<Output = FsResult<ReadReply>> + Send;
 
     /// Write `data` at `offset` (WRITE) with the requested stability.
+    /// Takes the buffer by value so the backend can hand it to another
+    /// thread or node without a copy.
     fn write(
         &self,
         cred: &Credentials,
         file: FileRef,
         offset: u64,
-        data: &[u8],
+        data: Vec<u8>,
         stable: Stability,
     ) -> impl Future<Output = FsResult<WccReply<WriteReply>>> + Send;
 

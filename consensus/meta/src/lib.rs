@@ -1,1 +1,960 @@
-//! meta
+//! `meta`: the namespace as a deterministic state machine.
+//!
+//! Owns inodes and directory entries, stored epoch-keyed in a
+//! [`store::KvStore`] (DESIGN.md §3, key layout in `keys`). Every change
+//! is a [`Command`] passed to [`Meta::apply`]; reads go straight to the store.
+//!
+//! Must not: read a clock, draw randomness, iterate a `HashMap`, or do any
+//! I/O but through the store. The proposer stamps times, generations and
+//! credentials into the command, so that replaying the same commands on the
+//! same state gives byte-identical stores — which is what lets Raft feed
+//! this same `apply` on every node later. On a single node the caller
+//! applies commands directly, one at a time.
+//!
+//! Invariants (checked by tests):
+//! - inode ids come from the `next_ino` scalar and are never reused;
+//! - a directory entry and its cookie-index twin are written and removed in
+//!   the same batch; a cookie is never reused within a directory, so READDIR
+//!   resumes correctly however the directory changed;
+//! - `nlink` of a directory is 2 + its subdirectories, `entries` its entry count;
+//! - every mutation is one atomic [`store::WriteBatch`].
+
+mod keys;
+mod record;
+
+pub use keys::newest_at_or_below;
+pub use record::{InodeRecord, FIRST_COOKIE};
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use fsapi::access::{self, W, X};
+use fsapi::{
+    Attr, Credentials, Epoch, FileType, FsError, FsResult, Generation, InodeId, SetAttr, SetTime,
+    SpecialKind, Timestamp, WccAttr,
+};
+use parking_lot::Mutex;
+use store::{KvStore, StoreError, WriteBatch};
+
+use record::{CookieValue, DirentValue};
+
+/// Format version of the metadata store, written at creation.
+const FORMAT_VERSION: u64 = 1;
+/// Most hard links one inode may have.
+pub const LINK_COUNT_MAX: u32 = 65_000;
+/// Default chunk size of new regular files.
+pub const CHUNK_SIZE_DEFAULT_BYTES: u32 = 4 << 20;
+
+/// Errors of the metadata layer itself (the store failed or holds garbage).
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("corrupt metadata: {0}")]
+    Corrupt(&'static str),
+}
+
+impl From<MetaError> for FsError {
+    fn from(e: MetaError) -> Self {
+        tracing::error!(error = %e, "metadata store failure");
+        FsError::Io(e.to_string())
+    }
+}
+
+/// What a new object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewKind {
+    Regular,
+    Directory,
+    Symlink(Vec<u8>),
+    Special(SpecialKind),
+}
+
+/// How CREATE treats an existing name (RFC 1813 §3.3.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateMode {
+    Unchecked,
+    Guarded,
+    Exclusive([u8; 8]),
+}
+
+/// A change to the namespace, with everything the proposer stamped in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Create {
+        parent: InodeId,
+        name: Vec<u8>,
+        kind: NewKind,
+        mode: CreateMode,
+        attrs: SetAttr,
+        cred: Credentials,
+        now: Timestamp,
+        generation: Generation,
+        chunk_size: u32,
+    },
+    Remove {
+        parent: InodeId,
+        name: Vec<u8>,
+        directory: bool,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    Rename {
+        from: InodeId,
+        from_name: Vec<u8>,
+        to: InodeId,
+        to_name: Vec<u8>,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    Link {
+        file: InodeId,
+        dir: InodeId,
+        name: Vec<u8>,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    SetAttr {
+        ino: InodeId,
+        set: SetAttr,
+        guard_ctime: Option<Timestamp>,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    /// Size and mtime after a data write (the data went to the chunk store).
+    AfterWrite {
+        ino: InodeId,
+        end: u64,
+        cred: Credentials,
+        now: Timestamp,
+    },
+}
+
+/// The effects of an applied command.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Before/after of each changed directory (or file, for SETATTR and
+    /// writes), in the order the command names them.
+    pub changed: Vec<(InodeId, Option<WccAttr>, Attr)>,
+    /// The object created, linked, or found (exclusive create retry).
+    pub object: Option<(InodeId, Attr)>,
+    /// Inodes whose last link went: their data can be dropped.
+    pub freed: Vec<InodeId>,
+    /// A regular file whose size was set: (inode, new size, chunk size).
+    pub truncated: Option<(InodeId, u64, u32)>,
+}
+
+/// One directory entry as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedEntry {
+    pub name: Vec<u8>,
+    pub cookie: u64,
+    pub child: InodeId,
+}
+
+/// The namespace state machine over a store.
+pub struct Meta {
+    store: Arc<dyn KvStore>,
+    epoch: Epoch,
+    /// Serialises `apply`, as a Raft log will.
+    apply_lock: Mutex<()>,
+}
+
+impl Meta {
+    /// Open the namespace in `store`, creating the root directory (owned by
+    /// root, mode `root_mode`) when the store is new.
+    pub fn open(
+        store: Arc<dyn KvStore>,
+        root_mode: u32,
+        now: Timestamp,
+    ) -> Result<Self, MetaError> {
+        let format = store.get(&keys::scalar("format"))?;
+        let epoch = match format {
+            Some(v) => {
+                if read_u64(&v)? != FORMAT_VERSION {
+                    return Err(MetaError::Corrupt("unknown metadata format version"));
+                }
+                Epoch(read_u64(&store.get(&keys::scalar("epoch"))?.unwrap_or_default())?)
+            }
+            None => {
+                let epoch = Epoch(1);
+                let root = InodeRecord {
+                    ftype: FileType::Directory,
+                    mode: root_mode & 0o7777,
+                    nlink: 2,
+                    uid: 0,
+                    gid: 0,
+                    size: 0,
+                    rdev: (0, 0),
+                    generation: Generation(1),
+                    atime: now,
+                    mtime: now,
+                    ctime: now,
+                    change: 1,
+                    chunk_size: 0,
+                    parent: InodeId::ROOT,
+                    next_cookie: FIRST_COOKIE,
+                    entries: 0,
+                    create_verifier: None,
+                    target: Vec::new(),
+                };
+                let mut b = WriteBatch::default();
+                b.put(keys::scalar("format"), FORMAT_VERSION.to_le_bytes().to_vec());
+                b.put(keys::scalar("epoch"), epoch.0.to_le_bytes().to_vec());
+                b.put(keys::scalar("next_ino"), 2u64.to_le_bytes().to_vec());
+                b.put(keys::versioned(&keys::inode_prefix(InodeId::ROOT), epoch), root.encode());
+                store.apply(b)?;
+                store.flush()?;
+                epoch
+            }
+        };
+        Ok(Meta { store, epoch, apply_lock: Mutex::new(()) })
+    }
+
+    /// The live epoch.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    /// The store, for flushing.
+    pub fn store(&self) -> &Arc<dyn KvStore> {
+        &self.store
+    }
+
+    /// The live record of `ino`, or `None` when it does not exist.
+    pub fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, MetaError> {
+        read_inode(&*self.store, ino, self.epoch)
+    }
+
+    /// Look `name` up in directory `dir` (live tree). `.` and `..` included.
+    pub fn lookup(&self, dir: InodeId, name: &[u8]) -> Result<Option<InodeId>, MetaError> {
+        if name == b"." {
+            return Ok(Some(dir));
+        }
+        if name == b".." {
+            return Ok(self.inode(dir)?.map(|r| r.parent));
+        }
+        Ok(read_dirent(&*self.store, dir, name, self.epoch)?.map(|d| d.child))
+    }
+
+    /// Up to `limit` entries of `dir` with cookies greater than `after`, in
+    /// cookie order, and whether the listing is complete.
+    pub fn list(
+        &self,
+        dir: InodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<ListedEntry>, bool), MetaError> {
+        let dir_prefix = keys::cookie_dir_prefix(dir);
+        let mut end = dir_prefix.clone();
+        end.extend_from_slice(&[0xff; 17]);
+        let mut start = Bound::Included(keys::cookie_prefix(dir, after.saturating_add(1)));
+        let mut out = Vec::new();
+        // Versions of one cookie are adjacent, oldest first: keep the newest
+        // one at or below the live epoch.
+        let mut pending: Option<(u64, Vec<u8>)> = None;
+        let page = limit.saturating_mul(2).clamp(16, 4096);
+        loop {
+            let rows = self.store.scan(start, Bound::Included(end.clone()), false, page)?;
+            let done = rows.len() < page;
+            let last_key = rows.last().map(|(k, _)| k.clone());
+            for (k, v) in rows {
+                if k.len() != dir_prefix.len() + 16 {
+                    return Err(MetaError::Corrupt("cookie key length"));
+                }
+                let cookie = read_u64_be(&k[dir_prefix.len()..dir_prefix.len() + 8]);
+                if keys::epoch_of(&k)? > self.epoch {
+                    continue;
+                }
+                if let Some((c, val)) = pending.take() {
+                    if c != cookie {
+                        push_listed(&mut out, c, &val)?;
+                        if out.len() >= limit {
+                            return Ok((out, false));
+                        }
+                    }
+                }
+                pending = Some((cookie, v));
+            }
+            match last_key {
+                Some(k) if !done => start = Bound::Excluded(k),
+                _ => break,
+            }
+        }
+        if let Some((c, val)) = pending {
+            push_listed(&mut out, c, &val)?;
+        }
+        Ok((out, true))
+    }
+
+    /// Apply one command. Errors are the operation's (permission, existence,
+    /// ...) and leave the store unchanged.
+    pub fn apply(&self, cmd: Command) -> FsResult<Applied> {
+        let _serial = self.apply_lock.lock();
+        let mut txn = Txn::new(&*self.store, self.epoch);
+        let mut applied = Applied::default();
+        match cmd {
+            Command::Create {
+                parent,
+                name,
+                kind,
+                mode,
+                attrs,
+                cred,
+                now,
+                generation,
+                chunk_size,
+            } => create(
+                &mut txn,
+                &mut applied,
+                parent,
+                &name,
+                kind,
+                mode,
+                attrs,
+                &cred,
+                now,
+                generation,
+                chunk_size,
+            )?,
+            Command::Remove { parent, name, directory, cred, now } => {
+                remove(&mut txn, parent, &name, directory, &cred, now)?
+            }
+            Command::Rename { from, from_name, to, to_name, cred, now } => {
+                rename(&mut txn, from, &from_name, to, &to_name, &cred, now)?
+            }
+            Command::Link { file, dir, name, cred, now } => {
+                link(&mut txn, &mut applied, file, dir, &name, &cred, now)?
+            }
+            Command::SetAttr { ino, set, guard_ctime, cred, now } => {
+                set_attr(&mut txn, &mut applied, ino, &set, guard_ctime, &cred, now)?
+            }
+            Command::AfterWrite { ino, end, cred, now } => {
+                let mut rec = txn.inode(ino)?;
+                let before = WccAttr::from(&rec.to_attr(ino));
+                rec.size = rec.size.max(end);
+                rec.mode = access::mode_after_write(&rec.to_attr(ino), &cred);
+                rec.mtime = now;
+                rec.ctime = now;
+                rec.change += 1;
+                txn.put_inode(ino, rec);
+                txn.changed(ino, Some(before));
+            }
+        }
+        txn.commit(&mut applied)?;
+        Ok(applied)
+    }
+}
+
+fn push_listed(out: &mut Vec<ListedEntry>, cookie: u64, val: &[u8]) -> Result<(), MetaError> {
+    if !val.is_empty() {
+        let c = CookieValue::decode(val)?;
+        out.push(ListedEntry { name: c.name, cookie, child: c.child });
+    }
+    Ok(())
+}
+
+fn read_u64(b: &[u8]) -> Result<u64, MetaError> {
+    let a: [u8; 8] = b.try_into().map_err(|_| MetaError::Corrupt("scalar length"))?;
+    Ok(u64::from_le_bytes(a))
+}
+
+fn read_u64_be(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
+fn read_inode(
+    store: &dyn KvStore,
+    ino: InodeId,
+    epoch: Epoch,
+) -> Result<Option<InodeRecord>, MetaError> {
+    match newest_at_or_below(store, &keys::inode_prefix(ino), epoch)? {
+        Some((_, v)) if !v.is_empty() => Ok(Some(InodeRecord::decode(&v)?)),
+        _ => Ok(None),
+    }
+}
+
+fn read_dirent(
+    store: &dyn KvStore,
+    dir: InodeId,
+    name: &[u8],
+    epoch: Epoch,
+) -> Result<Option<DirentValue>, MetaError> {
+    match newest_at_or_below(store, &keys::dirent_prefix(dir, name), epoch)? {
+        Some((_, v)) if !v.is_empty() => Ok(Some(DirentValue::decode(&v)?)),
+        _ => Ok(None),
+    }
+}
+
+/// A command's working set: records read once, changed in memory, written
+/// as one batch at the end.
+struct Txn<'a> {
+    store: &'a dyn KvStore,
+    epoch: Epoch,
+    /// ino → (record before the command, record now; `None` = freed).
+    inodes: BTreeMap<InodeId, (Option<InodeRecord>, Option<InodeRecord>)>,
+    /// (dir, name) → entry now (`None` = removed), with the entry before.
+    dirents: BTreeMap<(InodeId, Vec<u8>), (Option<DirentValue>, Option<DirentValue>)>,
+    changed: Vec<(InodeId, Option<WccAttr>)>,
+    next_ino: Option<u64>,
+}
+
+impl<'a> Txn<'a> {
+    fn new(store: &'a dyn KvStore, epoch: Epoch) -> Self {
+        Txn {
+            store,
+            epoch,
+            inodes: BTreeMap::new(),
+            dirents: BTreeMap::new(),
+            changed: Vec::new(),
+            next_ino: None,
+        }
+    }
+
+    /// The current record of `ino`; a missing inode is stale from the
+    /// caller's point of view (its handle outlived it).
+    fn inode(&mut self, ino: InodeId) -> FsResult<InodeRecord> {
+        if let Some((_, now)) = self.inodes.get(&ino) {
+            return now.clone().ok_or(FsError::Stale);
+        }
+        let rec = read_inode(self.store, ino, self.epoch)?;
+        self.inodes.insert(ino, (rec.clone(), rec.clone()));
+        rec.ok_or(FsError::Stale)
+    }
+
+    fn dir(&mut self, ino: InodeId) -> FsResult<InodeRecord> {
+        let rec = self.inode(ino)?;
+        if rec.ftype != FileType::Directory {
+            return Err(FsError::NotDir);
+        }
+        Ok(rec)
+    }
+
+    fn put_inode(&mut self, ino: InodeId, rec: InodeRecord) {
+        self.inodes.entry(ino).or_insert((None, None)).1 = Some(rec);
+    }
+
+    fn free_inode(&mut self, ino: InodeId) {
+        self.inodes.entry(ino).or_insert((None, None)).1 = None;
+    }
+
+    fn dirent(&mut self, dir: InodeId, name: &[u8]) -> FsResult<Option<DirentValue>> {
+        let key = (dir, name.to_vec());
+        if let Some((_, now)) = self.dirents.get(&key) {
+            return Ok(*now);
+        }
+        let d = read_dirent(self.store, dir, name, self.epoch)?;
+        self.dirents.insert(key, (d, d));
+        Ok(d)
+    }
+
+    fn set_dirent(&mut self, dir: InodeId, name: &[u8], value: Option<DirentValue>) {
+        let key = (dir, name.to_vec());
+        self.dirents.entry(key).or_insert((None, None)).1 = value;
+    }
+
+    fn allocate_ino(&mut self) -> FsResult<InodeId> {
+        let next = match self.next_ino {
+            Some(n) => n,
+            None => {
+                let v = self.store.get(&keys::scalar("next_ino")).map_err(MetaError::from)?;
+                read_u64(&v.unwrap_or_default())?
+            }
+        };
+        self.next_ino = Some(next + 1);
+        Ok(InodeId(next))
+    }
+
+    /// Record that `ino` changed, with its state before (for wcc data).
+    fn changed(&mut self, ino: InodeId, before: Option<WccAttr>) {
+        if !self.changed.iter().any(|(i, _)| *i == ino) {
+            self.changed.push((ino, before));
+        }
+    }
+
+    /// Write a versioned value: in place when the newest version is of this
+    /// epoch, else a new version (DESIGN.md §3 copy-on-write of metadata).
+    /// A removal leaves a tombstone only when an older version exists.
+    fn write_versioned(
+        &self,
+        b: &mut WriteBatch,
+        prefix: &[u8],
+        value: Option<Vec<u8>>,
+    ) -> Result<(), MetaError> {
+        let key = keys::versioned(prefix, self.epoch);
+        match value {
+            Some(v) => {
+                b.put(key, v);
+            }
+            None => {
+                if keys::has_older_version(self.store, prefix, self.epoch)? {
+                    b.put(key, Vec::new());
+                } else {
+                    b.delete(key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(self, applied: &mut Applied) -> FsResult<()> {
+        let mut b = WriteBatch::default();
+        for ((dir, name), (before, now)) in &self.dirents {
+            if before == now {
+                continue;
+            }
+            // The cookie twin: removed under the old cookie, added under the new.
+            if let Some(old) = before {
+                if now.map(|n| n.cookie) != Some(old.cookie) {
+                    self.write_versioned(&mut b, &keys::cookie_prefix(*dir, old.cookie), None)?;
+                }
+            }
+            if let Some(new) = now {
+                let cv = CookieValue { child: new.child, name: name.clone() };
+                self.write_versioned(
+                    &mut b,
+                    &keys::cookie_prefix(*dir, new.cookie),
+                    Some(cv.encode()),
+                )?;
+            }
+            self.write_versioned(
+                &mut b,
+                &keys::dirent_prefix(*dir, name),
+                now.map(|d| d.encode()),
+            )?;
+        }
+        for (ino, (before, now)) in &self.inodes {
+            if before == now {
+                continue;
+            }
+            if now.is_none() {
+                applied.freed.push(*ino);
+            }
+            self.write_versioned(
+                &mut b,
+                &keys::inode_prefix(*ino),
+                now.as_ref().map(|r| r.encode()),
+            )?;
+        }
+        if let Some(n) = self.next_ino {
+            b.put(keys::scalar("next_ino"), n.to_le_bytes().to_vec());
+        }
+        for (ino, before) in &self.changed {
+            if let Some((_, Some(rec))) = self.inodes.get(ino) {
+                applied.changed.push((*ino, *before, rec.to_attr(*ino)));
+            }
+        }
+        if !b.is_empty() {
+            self.store.apply(b).map_err(MetaError::from)?;
+        }
+        Ok(())
+    }
+}
+
+fn touch_dir(rec: &mut InodeRecord, now: Timestamp) {
+    rec.mtime = now;
+    rec.ctime = now;
+    rec.change += 1;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create(
+    txn: &mut Txn<'_>,
+    applied: &mut Applied,
+    parent: InodeId,
+    name: &[u8],
+    kind: NewKind,
+    mode: CreateMode,
+    attrs: SetAttr,
+    cred: &Credentials,
+    now: Timestamp,
+    generation: Generation,
+    chunk_size: u32,
+) -> FsResult<()> {
+    let mut dir = txn.dir(parent)?;
+    fsapi::validate_name(name)?;
+    let dir_attr = dir.to_attr(parent);
+    access::require(&dir_attr, cred, X)?;
+    if let Some(existing) = txn.dirent(parent, name)? {
+        let mut rec = txn.inode(existing.child)?;
+        let is_file = rec.ftype == FileType::Regular && kind == NewKind::Regular;
+        match mode {
+            CreateMode::Exclusive(verf) if is_file && rec.create_verifier == Some(verf) => {
+                applied.object = Some((existing.child, rec.to_attr(existing.child)));
+                return Ok(());
+            }
+            CreateMode::Unchecked if is_file => {
+                // RFC 1813 §3.3.8: UNCHECKED on an existing file applies
+                // only the size (truncation) among the attributes.
+                if let Some(size) = attrs.size {
+                    let attr = rec.to_attr(existing.child);
+                    access::require(&attr, cred, W).or_else(|e| {
+                        if cred.uid == rec.uid {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })?;
+                    if size != rec.size {
+                        rec.size = size;
+                        rec.mtime = now;
+                        rec.ctime = now;
+                        rec.change += 1;
+                        rec.mode = access::mode_after_write(&attr, cred);
+                        applied.truncated = Some((existing.child, size, rec.chunk_size));
+                        txn.put_inode(existing.child, rec.clone());
+                    }
+                }
+                applied.object = Some((existing.child, rec.to_attr(existing.child)));
+                txn.changed(parent, None);
+                return Ok(());
+            }
+            _ => return Err(FsError::Exists),
+        }
+    }
+    fsapi::validate_new_name(name)?;
+    access::require_dir_write(&dir_attr, cred)?;
+    if let NewKind::Symlink(target) = &kind {
+        if target.len() > fsapi::SYMLINK_TARGET_MAX_BYTES {
+            return Err(FsError::NameTooLong);
+        }
+    }
+    let before = WccAttr::from(&dir_attr);
+    let ino = txn.allocate_ino()?;
+    let (ftype, default_mode, rdev) = match &kind {
+        NewKind::Regular => (FileType::Regular, 0o644, (0, 0)),
+        NewKind::Directory => (FileType::Directory, 0o755, (0, 0)),
+        NewKind::Symlink(_) => (FileType::Symlink, 0o777, (0, 0)),
+        NewKind::Special(s) => {
+            let rdev = match *s {
+                SpecialKind::CharDevice(a, b) | SpecialKind::BlockDevice(a, b) => (a, b),
+                _ => (0, 0),
+            };
+            (s.file_type(), 0o644, rdev)
+        }
+    };
+    let mut perm = attrs.mode.unwrap_or(default_mode) & 0o7777;
+    let gid = if cred.uid == 0 { attrs.gid } else { None }
+        .unwrap_or_else(|| access::new_object_gid(&dir_attr, cred));
+    let uid = if cred.uid == 0 { attrs.uid } else { None }.unwrap_or(cred.uid);
+    if ftype == FileType::Directory && dir.mode & 0o2000 != 0 {
+        perm |= 0o2000; // setgid directories propagate (BSD group semantics)
+    }
+    if ftype == FileType::Symlink {
+        perm = 0o777;
+    }
+    let time = |t: SetTime| match t {
+        SetTime::ClientTime(t) => t,
+        _ => now,
+    };
+    let is_dir = ftype == FileType::Directory;
+    let rec = InodeRecord {
+        ftype,
+        mode: perm,
+        nlink: if is_dir { 2 } else { 1 },
+        uid,
+        gid,
+        size: 0,
+        rdev,
+        generation,
+        atime: time(attrs.atime),
+        mtime: time(attrs.mtime),
+        ctime: now,
+        change: 1,
+        chunk_size: if ftype == FileType::Regular { chunk_size } else { 0 },
+        parent,
+        next_cookie: FIRST_COOKIE,
+        entries: 0,
+        create_verifier: match mode {
+            CreateMode::Exclusive(v) => Some(v),
+            _ => None,
+        },
+        target: match kind {
+            NewKind::Symlink(t) => t,
+            _ => Vec::new(),
+        },
+    };
+    let cookie = dir.next_cookie;
+    dir.next_cookie += 1;
+    dir.entries += 1;
+    if is_dir {
+        if dir.nlink >= LINK_COUNT_MAX {
+            return Err(FsError::TooManyLinks);
+        }
+        dir.nlink += 1;
+    }
+    touch_dir(&mut dir, now);
+    txn.put_inode(parent, dir);
+    txn.set_dirent(parent, name, Some(DirentValue { child: ino, cookie }));
+    applied.object = Some((ino, rec.to_attr(ino)));
+    txn.put_inode(ino, rec);
+    txn.changed(parent, Some(before));
+    Ok(())
+}
+
+/// Unlink `name` from `dir` (the entry must exist); drops the child's link
+/// count and frees it when that reaches zero.
+fn unlink_entry(
+    txn: &mut Txn<'_>,
+    dir_ino: InodeId,
+    name: &[u8],
+    child: InodeId,
+    now: Timestamp,
+) -> FsResult<()> {
+    let mut rec = txn.inode(child)?;
+    let mut dir = txn.inode(dir_ino)?;
+    dir.entries = dir.entries.saturating_sub(1);
+    if rec.ftype == FileType::Directory {
+        dir.nlink = dir.nlink.saturating_sub(1);
+        rec.nlink = 0;
+    } else {
+        rec.nlink = rec.nlink.saturating_sub(1);
+    }
+    touch_dir(&mut dir, now);
+    txn.put_inode(dir_ino, dir);
+    txn.set_dirent(dir_ino, name, None);
+    if rec.nlink == 0 {
+        txn.free_inode(child);
+    } else {
+        rec.ctime = now;
+        rec.change += 1;
+        txn.put_inode(child, rec);
+    }
+    Ok(())
+}
+
+fn remove(
+    txn: &mut Txn<'_>,
+    parent: InodeId,
+    name: &[u8],
+    directory: bool,
+    cred: &Credentials,
+    now: Timestamp,
+) -> FsResult<()> {
+    let dir = txn.dir(parent)?;
+    fsapi::validate_name(name)?;
+    if name == b"." {
+        return Err(FsError::Invalid("cannot remove '.'"));
+    }
+    if name == b".." {
+        return Err(FsError::NotEmpty);
+    }
+    let dir_attr = dir.to_attr(parent);
+    access::require_dir_write(&dir_attr, cred)?;
+    let entry = txn.dirent(parent, name)?.ok_or(FsError::NotFound)?;
+    let child = txn.inode(entry.child)?;
+    match (directory, child.ftype == FileType::Directory) {
+        (true, false) => return Err(FsError::NotDir),
+        (false, true) => return Err(FsError::IsDir),
+        (true, true) if child.entries > 0 => return Err(FsError::NotEmpty),
+        _ => {}
+    }
+    access::check_sticky(&dir_attr, &child.to_attr(entry.child), cred)?;
+    let before = WccAttr::from(&dir_attr);
+    unlink_entry(txn, parent, name, entry.child, now)?;
+    txn.changed(parent, Some(before));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rename(
+    txn: &mut Txn<'_>,
+    from: InodeId,
+    from_name: &[u8],
+    to: InodeId,
+    to_name: &[u8],
+    cred: &Credentials,
+    now: Timestamp,
+) -> FsResult<()> {
+    let from_dir = txn.dir(from)?;
+    let to_dir = txn.dir(to)?;
+    fsapi::validate_name(from_name)?;
+    fsapi::validate_name(to_name)?;
+    for n in [from_name, to_name] {
+        if n == b"." || n == b".." {
+            return Err(FsError::Invalid("cannot rename '.' or '..'"));
+        }
+    }
+    let from_attr = from_dir.to_attr(from);
+    let to_attr = to_dir.to_attr(to);
+    access::require_dir_write(&from_attr, cred)?;
+    access::require_dir_write(&to_attr, cred)?;
+    let src = txn.dirent(from, from_name)?.ok_or(FsError::NotFound)?;
+    let src_rec = txn.inode(src.child)?;
+    access::check_sticky(&from_attr, &src_rec.to_attr(src.child), cred)?;
+    let src_is_dir = src_rec.ftype == FileType::Directory;
+    let (before_from, before_to) = (WccAttr::from(&from_attr), WccAttr::from(&to_attr));
+    if let Some(dst) = txn.dirent(to, to_name)? {
+        if dst.child == src.child {
+            // POSIX: renaming a name onto another link of the same file does nothing.
+            txn.changed(from, Some(before_from));
+            txn.changed(to, Some(before_to));
+            return Ok(());
+        }
+        let dst_rec = txn.inode(dst.child)?;
+        access::check_sticky(&to_attr, &dst_rec.to_attr(dst.child), cred)?;
+        match (src_is_dir, dst_rec.ftype == FileType::Directory) {
+            (true, false) => return Err(FsError::NotDir),
+            (false, true) => return Err(FsError::IsDir),
+            (true, true) if dst_rec.entries > 0 => return Err(FsError::NotEmpty),
+            _ => {}
+        }
+    }
+    if src_is_dir && from != to {
+        // A directory may not move below itself (EINVAL).
+        let mut at = to;
+        for _ in 0..4096 {
+            if at == src.child {
+                return Err(FsError::Invalid("cannot move a directory below itself"));
+            }
+            if at == InodeId::ROOT {
+                break;
+            }
+            at = txn.inode(at)?.parent;
+        }
+    }
+    if let Some(dst) = txn.dirent(to, to_name)? {
+        unlink_entry(txn, to, to_name, dst.child, now)?;
+    }
+    // Take the source name away and give the target a fresh cookie.
+    let mut fdir = txn.inode(from)?;
+    fdir.entries = fdir.entries.saturating_sub(1);
+    if src_is_dir {
+        fdir.nlink = fdir.nlink.saturating_sub(1);
+    }
+    touch_dir(&mut fdir, now);
+    txn.put_inode(from, fdir);
+    txn.set_dirent(from, from_name, None);
+    let mut tdir = txn.inode(to)?;
+    let cookie = tdir.next_cookie;
+    tdir.next_cookie += 1;
+    tdir.entries += 1;
+    if src_is_dir {
+        tdir.nlink += 1;
+    }
+    touch_dir(&mut tdir, now);
+    txn.put_inode(to, tdir);
+    txn.set_dirent(to, to_name, Some(DirentValue { child: src.child, cookie }));
+    let mut moved = txn.inode(src.child)?;
+    moved.parent = if src_is_dir { to } else { moved.parent };
+    moved.ctime = now;
+    moved.change += 1;
+    txn.put_inode(src.child, moved);
+    txn.changed(from, Some(before_from));
+    txn.changed(to, Some(before_to));
+    Ok(())
+}
+
+fn link(
+    txn: &mut Txn<'_>,
+    applied: &mut Applied,
+    file: InodeId,
+    dir_ino: InodeId,
+    name: &[u8],
+    cred: &Credentials,
+    now: Timestamp,
+) -> FsResult<()> {
+    let mut rec = txn.inode(file)?;
+    let mut dir = txn.dir(dir_ino)?;
+    fsapi::validate_new_name(name)?;
+    if rec.ftype == FileType::Directory {
+        return Err(FsError::IsDir);
+    }
+    let dir_attr = dir.to_attr(dir_ino);
+    access::require_dir_write(&dir_attr, cred)?;
+    if txn.dirent(dir_ino, name)?.is_some() {
+        return Err(FsError::Exists);
+    }
+    if rec.nlink >= LINK_COUNT_MAX {
+        return Err(FsError::TooManyLinks);
+    }
+    let before = WccAttr::from(&dir_attr);
+    rec.nlink += 1;
+    rec.ctime = now;
+    rec.change += 1;
+    let cookie = dir.next_cookie;
+    dir.next_cookie += 1;
+    dir.entries += 1;
+    touch_dir(&mut dir, now);
+    txn.put_inode(dir_ino, dir);
+    txn.set_dirent(dir_ino, name, Some(DirentValue { child: file, cookie }));
+    applied.object = Some((file, rec.to_attr(file)));
+    txn.put_inode(file, rec);
+    txn.changed(dir_ino, Some(before));
+    Ok(())
+}
+
+fn set_attr(
+    txn: &mut Txn<'_>,
+    applied: &mut Applied,
+    ino: InodeId,
+    set: &SetAttr,
+    guard_ctime: Option<Timestamp>,
+    cred: &Credentials,
+    now: Timestamp,
+) -> FsResult<()> {
+    let mut rec = txn.inode(ino)?;
+    let attr = rec.to_attr(ino);
+    if let Some(g) = guard_ctime {
+        if g != rec.ctime {
+            return Err(FsError::NotSync);
+        }
+    }
+    // The owner may truncate a file it cannot write (knfsd's owner
+    // override): `open(O_CREAT|O_TRUNC, 0444)` then write must work over NFS.
+    let size_by_owner = set.size.is_some() && cred.uid == rec.uid && rec.ftype == FileType::Regular;
+    let check = if size_by_owner { SetAttr { size: None, ..set.clone() } } else { set.clone() };
+    let new_mode = access::check_setattr(&attr, cred, &check)?;
+    if set.size.is_some() && rec.ftype != FileType::Regular {
+        return Err(if rec.ftype == FileType::Directory {
+            FsError::IsDir
+        } else {
+            FsError::Invalid("size")
+        });
+    }
+    let before = WccAttr::from(&attr);
+    if let Some(m) = new_mode {
+        rec.mode = m;
+    }
+    if let Some(u) = set.uid {
+        rec.uid = u;
+    }
+    if let Some(g) = set.gid {
+        rec.gid = g;
+    }
+    if let Some(size) = set.size {
+        if size > fsapi::FILE_SIZE_MAX_BYTES {
+            return Err(FsError::FileTooLarge);
+        }
+        rec.size = size;
+        if set.mtime == SetTime::DontChange {
+            rec.mtime = now;
+        }
+        if new_mode.is_none() {
+            rec.mode = access::mode_after_write(&rec.to_attr(ino), cred);
+        }
+        applied.truncated = Some((ino, size, rec.chunk_size));
+    }
+    match set.atime {
+        SetTime::DontChange => {}
+        SetTime::ServerTime => rec.atime = now,
+        SetTime::ClientTime(t) => rec.atime = t,
+    }
+    match set.mtime {
+        SetTime::DontChange => {}
+        SetTime::ServerTime => rec.mtime = now,
+        SetTime::ClientTime(t) => rec.mtime = t,
+    }
+    rec.ctime = now;
+    rec.change += 1;
+    rec.create_verifier = None;
+    txn.put_inode(ino, rec);
+    txn.changed(ino, Some(before));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,319 @@
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use super::*;
+use proptest::prelude::*;
+use store::MemStore;
+
+const T0: Timestamp = Timestamp { seconds: 1_700_000_000, nanos: 0 };
+
+fn meta() -> (Meta, Arc<MemStore>) {
+    let s = Arc::new(MemStore::default());
+    let m = Meta::open(s.clone(), 0o777, T0).expect("open");
+    (m, s)
+}
+
+fn root() -> Credentials {
+    Credentials::root()
+}
+
+fn user(uid: u32) -> Credentials {
+    Credentials { uid, gid: uid, groups: vec![] }
+}
+
+fn mk(
+    m: &Meta,
+    parent: InodeId,
+    name: &str,
+    kind: NewKind,
+    cred: &Credentials,
+) -> FsResult<InodeId> {
+    let a = m.apply(Command::Create {
+        parent,
+        name: name.as_bytes().to_vec(),
+        kind,
+        mode: CreateMode::Guarded,
+        attrs: SetAttr::default(),
+        cred: cred.clone(),
+        now: T0,
+        generation: Generation(7),
+        chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+    })?;
+    Ok(a.object.expect("created").0)
+}
+
+fn names(m: &Meta, dir: InodeId) -> BTreeSet<String> {
+    let (l, eof) = m.list(dir, 0, 1_000_000).expect("list");
+    assert!(eof);
+    l.into_iter().map(|e| String::from_utf8(e.name).expect("utf8")).collect()
+}
+
+#[test]
+fn create_lookup_remove_and_link_counts() {
+    let (m, _) = meta();
+    let d = mk(&m, InodeId::ROOT, "d", NewKind::Directory, &root()).expect("mkdir");
+    let f = mk(&m, d, "f", NewKind::Regular, &root()).expect("create");
+    assert_eq!(m.lookup(d, b"f").expect("lookup"), Some(f));
+    assert_eq!(m.lookup(d, b"..").expect("lookup"), Some(InodeId::ROOT));
+    assert_eq!(m.inode(InodeId::ROOT).expect("read").expect("root").nlink, 3);
+    assert_eq!(mk(&m, d, "f", NewKind::Regular, &root()), Err(FsError::Exists));
+    // Hard link, then unlink one name: the other stays with nlink 1.
+    m.apply(Command::Link {
+        file: f,
+        dir: InodeId::ROOT,
+        name: b"g".to_vec(),
+        cred: root(),
+        now: T0,
+    })
+    .expect("link");
+    assert_eq!(m.inode(f).expect("read").expect("f").nlink, 2);
+    let rm = |dir, name: &str, directory| {
+        m.apply(Command::Remove {
+            parent: dir,
+            name: name.as_bytes().to_vec(),
+            directory,
+            cred: root(),
+            now: T0,
+        })
+    };
+    assert_eq!(rm(InodeId::ROOT, "d", true).map(|_| ()), Err(FsError::NotEmpty));
+    let a = rm(d, "f", false).expect("remove");
+    assert!(a.freed.is_empty());
+    assert_eq!(m.inode(f).expect("read").expect("f").nlink, 1);
+    let a = rm(InodeId::ROOT, "g", false).expect("remove");
+    assert_eq!(a.freed, vec![f]);
+    assert_eq!(m.inode(f).expect("read"), None);
+    rm(InodeId::ROOT, "d", true).expect("rmdir");
+    assert_eq!(m.inode(InodeId::ROOT).expect("read").expect("root").nlink, 2);
+    assert!(names(&m, InodeId::ROOT).is_empty());
+}
+
+#[test]
+fn rename_rules() {
+    let (m, _) = meta();
+    let a = mk(&m, InodeId::ROOT, "a", NewKind::Directory, &root()).expect("mkdir");
+    let b = mk(&m, a, "b", NewKind::Directory, &root()).expect("mkdir");
+    mk(&m, InodeId::ROOT, "x", NewKind::Regular, &root()).expect("create");
+    let y = mk(&m, InodeId::ROOT, "y", NewKind::Regular, &root()).expect("create");
+    let ren = |f, fname: &str, t, tname: &str| {
+        m.apply(Command::Rename {
+            from: f,
+            from_name: fname.as_bytes().to_vec(),
+            to: t,
+            to_name: tname.as_bytes().to_vec(),
+            cred: root(),
+            now: T0,
+        })
+    };
+    // A directory cannot move below itself.
+    assert!(matches!(ren(InodeId::ROOT, "a", b, "loop"), Err(FsError::Invalid(_))));
+    // File over directory and directory over file are refused.
+    assert_eq!(ren(InodeId::ROOT, "x", InodeId::ROOT, "a").map(|_| ()), Err(FsError::IsDir));
+    assert_eq!(ren(a, "b", InodeId::ROOT, "x").map(|_| ()), Err(FsError::NotDir));
+    // Rename over an existing file replaces it and frees the old one.
+    let r = ren(InodeId::ROOT, "x", InodeId::ROOT, "y").expect("rename");
+    assert_eq!(r.freed, vec![y]);
+    assert_eq!(names(&m, InodeId::ROOT), ["a", "y"].iter().map(|s| s.to_string()).collect());
+    // Moving a directory updates `..` and both parents' link counts.
+    ren(a, "b", InodeId::ROOT, "b2").expect("rename dir");
+    assert_eq!(m.lookup(b, b"..").expect("lookup"), Some(InodeId::ROOT));
+    assert_eq!(m.inode(a).expect("read").expect("a").nlink, 2);
+    assert_eq!(m.inode(InodeId::ROOT).expect("read").expect("root").nlink, 4);
+}
+
+#[test]
+fn permissions_are_enforced_at_apply() {
+    let (m, _) = meta();
+    let d = mk(&m, InodeId::ROOT, "priv", NewKind::Directory, &root()).expect("mkdir");
+    m.apply(Command::SetAttr {
+        ino: d,
+        set: SetAttr { mode: Some(0o755), ..Default::default() },
+        guard_ctime: None,
+        cred: root(),
+        now: T0,
+    })
+    .expect("chmod");
+    assert_eq!(mk(&m, d, "f", NewKind::Regular, &user(1000)), Err(FsError::AccessDenied));
+    let t = mk(&m, InodeId::ROOT, "tmp", NewKind::Directory, &root()).expect("mkdir");
+    m.apply(Command::SetAttr {
+        ino: t,
+        set: SetAttr { mode: Some(0o1777), ..Default::default() },
+        guard_ctime: None,
+        cred: root(),
+        now: T0,
+    })
+    .expect("chmod");
+    mk(&m, t, "mine", NewKind::Regular, &user(1000)).expect("create");
+    let r = m.apply(Command::Remove {
+        parent: t,
+        name: b"mine".to_vec(),
+        directory: false,
+        cred: user(1001),
+        now: T0,
+    });
+    assert_eq!(r.map(|_| ()), Err(FsError::NotPermitted), "sticky directory");
+}
+
+/// READDIR cookies survive changes of the directory: entries present during
+/// the whole listing are returned exactly once (RFC 1813 §3.3.16).
+#[test]
+fn cookies_are_stable_while_the_directory_changes() {
+    let (m, _) = meta();
+    for i in 0..300 {
+        mk(&m, InodeId::ROOT, &format!("f{i:04}"), NewKind::Regular, &root()).expect("create");
+    }
+    let mut seen = Vec::new();
+    let mut cookie = 0;
+    let mut round = 0;
+    loop {
+        let (page, eof) = m.list(InodeId::ROOT, cookie, 25).expect("list");
+        for e in &page {
+            seen.push(String::from_utf8(e.name.clone()).expect("utf8"));
+            cookie = e.cookie;
+        }
+        // Between pages: remove some not-yet-listed even entries, add new ones.
+        round += 1;
+        let victim = format!("f{:04}", 298 - round * 2);
+        let _ = m.apply(Command::Remove {
+            parent: InodeId::ROOT,
+            name: victim.into_bytes(),
+            directory: false,
+            cred: root(),
+            now: T0,
+        });
+        mk(&m, InodeId::ROOT, &format!("new{round}"), NewKind::Regular, &root()).expect("create");
+        if eof {
+            break;
+        }
+    }
+    let unique: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no entry listed twice");
+    for i in (1..300).step_by(2) {
+        assert!(
+            unique.contains(&format!("f{i:04}")),
+            "odd entries were never removed: f{i:04} missing"
+        );
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create(u8, u8),
+    Mkdir(u8, u8),
+    Remove(u8, u8),
+    Rmdir(u8, u8),
+    Rename(u8, u8, u8, u8),
+    Link(u8, u8, u8),
+    Write(u8, u32),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Create(d, n)),
+        (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Mkdir(d, n)),
+        (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Remove(d, n)),
+        (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Rmdir(d, n)),
+        (0u8..4, 0u8..6, 0u8..4, 0u8..6).prop_map(|(a, b, c, d)| Op::Rename(a, b, c, d)),
+        (0u8..4, 0u8..4, 0u8..6).prop_map(|(a, b, c)| Op::Link(a, b, c)),
+        (0u8..8, 0u32..100_000).prop_map(|(f, e)| Op::Write(f, e)),
+    ]
+}
+
+/// Turn abstract ops into commands against whatever inodes exist, so that
+/// many ops apply and some fail; the same ops give the same commands.
+fn command(m: &Meta, op: &Op, t: u64) -> Command {
+    let dirs: Vec<InodeId> = {
+        let mut v = vec![InodeId::ROOT];
+        let (l, _) = m.list(InodeId::ROOT, 0, 1000).expect("list");
+        for e in l {
+            if m.inode(e.child).expect("read").is_some_and(|r| r.ftype == FileType::Directory) {
+                v.push(e.child);
+            }
+        }
+        v
+    };
+    let dir = |i: u8| dirs[i as usize % dirs.len()];
+    let name = |n: u8| format!("n{n}").into_bytes();
+    let now = Timestamp { seconds: 1_700_000_000 + t as i64, nanos: 0 };
+    let cred = root();
+    match *op {
+        Op::Create(d, n) | Op::Mkdir(d, n) => Command::Create {
+            parent: dir(d),
+            name: name(n),
+            kind: if matches!(op, Op::Mkdir(..)) { NewKind::Directory } else { NewKind::Regular },
+            mode: CreateMode::Guarded,
+            attrs: SetAttr::default(),
+            cred,
+            now,
+            generation: Generation(t),
+            chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+        },
+        Op::Remove(d, n) | Op::Rmdir(d, n) => Command::Remove {
+            parent: dir(d),
+            name: name(n),
+            directory: matches!(op, Op::Rmdir(..)),
+            cred,
+            now,
+        },
+        Op::Rename(a, b, c, d) => Command::Rename {
+            from: dir(a),
+            from_name: name(b),
+            to: dir(c),
+            to_name: name(d),
+            cred,
+            now,
+        },
+        Op::Link(a, b, n) => {
+            let file = m.lookup(dir(a), &name(n)).expect("lookup").unwrap_or(InodeId(999));
+            Command::Link { file, dir: dir(b), name: name(n.wrapping_add(1) % 6), cred, now }
+        }
+        Op::Write(f, end) => {
+            Command::AfterWrite { ino: InodeId(2 + f as u64), end: end as u64, cred, now }
+        }
+    }
+}
+
+fn dump(s: &MemStore) -> Vec<(Vec<u8>, Vec<u8>)> {
+    s.scan(Bound::Unbounded, Bound::Unbounded, false, usize::MAX).expect("scan")
+}
+
+/// Walk the tree and check the counting invariants.
+fn check_invariants(m: &Meta) {
+    let mut stack = vec![InodeId::ROOT];
+    while let Some(d) = stack.pop() {
+        let rec = m.inode(d).expect("read").expect("dir exists");
+        let (l, _) = m.list(d, 0, usize::MAX).expect("list");
+        assert_eq!(rec.entries, l.len() as u64, "entry count of {d:?}");
+        let mut subdirs = 0;
+        for e in l {
+            let c = m.inode(e.child).expect("read").expect("entry points to a live inode");
+            assert_eq!(m.lookup(d, &e.name).expect("lookup"), Some(e.child), "both indexes agree");
+            if c.ftype == FileType::Directory {
+                subdirs += 1;
+                assert_eq!(c.parent, d);
+                stack.push(e.child);
+            }
+        }
+        assert_eq!(rec.nlink, 2 + subdirs, "nlink of {d:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Identical command sequences give byte-identical stores, and the
+    /// counting invariants hold after every command.
+    #[test]
+    fn apply_is_deterministic(ops in proptest::collection::vec(op(), 1..60)) {
+        let (m1, s1) = meta();
+        let (m2, s2) = meta();
+        for (t, o) in ops.iter().enumerate() {
+            let c = command(&m1, o, t as u64);
+            let r1 = m1.apply(c.clone());
+            let r2 = m2.apply(c);
+            prop_assert_eq!(r1, r2);
+            check_invariants(&m1);
+        }
+        prop_assert_eq!(dump(&s1), dump(&s2));
+    }
+}
