@@ -30,6 +30,7 @@
 //!   looser decode bound (see the `*_DECODE_MAX_BYTES` constants).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod xdr;
 

@@ -572,6 +572,14 @@ pub fn decode_reply(d: &mut Decoder<'_>) -> Result<ReplyHeader, XdrError> {
     ReplyHeader::decode(d)
 }
 
+/// Client side: decode the reply header of a whole record `buf`; returns it
+/// with a decoder positioned at the procedure's results.
+pub fn decode_reply_bytes(buf: &[u8]) -> Result<(ReplyHeader, Decoder<'_>), XdrError> {
+    let mut d = Decoder::new(buf);
+    let h = ReplyHeader::decode(&mut d)?;
+    Ok((h, d))
+}
+
 fn reply(h: ReplyHeader) -> Encoder {
     let mut e = Encoder::new();
     h.encode(&mut e);
@@ -611,6 +619,8 @@ pub fn auth_error(xid: u32, stat: AuthStat) -> Encoder {
     reply(ReplyHeader::AuthError { xid, stat })
 }
 
+/// Size of a record mark on the wire.
+pub const RECORD_MARK_LEN: usize = 4;
 /// Bit of a record mark that flags the last fragment of a record (RFC 5531 §11).
 pub const LAST_FRAGMENT_BIT: u32 = 0x8000_0000;
 /// Largest fragment length a record mark can express.
@@ -642,6 +652,23 @@ mod tests {
         assert_eq!(parse_fragment_header(fragment_header(true, 28)), (true, 28));
         assert_eq!(parse_fragment_header(fragment_header(false, 5)), (false, 5));
         assert_eq!(fragment_header(true, 0x10), 0x8000_0010);
+    }
+
+    #[test]
+    fn record_marked_reply_with_reserved_mark() {
+        // RFC 5531 §11: one fragment, last bit set, length excludes the mark.
+        let mut e = Encoder::new();
+        let mark = e.reserve_u32();
+        ReplyHeader::Success { xid: 5 }.encode(&mut e);
+        e.put_u32(0); // NFS3_OK of a NULL-like body
+        let len = (e.len() - RECORD_MARK_LEN) as u32;
+        e.patch_u32(mark, fragment_header(true, len));
+        let b = e.into_inner();
+        let (last, n) = parse_fragment_header(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        assert!(last);
+        assert_eq!(n as usize, b.len() - RECORD_MARK_LEN);
+        let (h, rest) = decode_reply_bytes(&b[RECORD_MARK_LEN..]).expect("valid reply");
+        assert_eq!((h, rest.remaining()), (ReplyHeader::Success { xid: 5 }, 4));
     }
 
     #[test]
@@ -701,6 +728,8 @@ mod tests {
         ];
         for (enc, want) in cases {
             let bytes = enc.into_inner();
+            let (h, rest) = decode_reply_bytes(&bytes).expect("valid reply");
+            assert_eq!((h, rest.remaining()), (want, 0));
             let mut d = Decoder::new(&bytes);
             assert_eq!(decode_reply(&mut d), Ok(want));
             assert!(d.is_empty());
