@@ -1,1 +1,95 @@
-fn main() {}
+//! `cairn`: the Cairn NFS server and its command-line tools.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Cairn: an NFS server (NFSv3 today) with a crash-safe local store.
+///
+/// Start a server with `cairn serve`; it serves the embedded default
+/// configuration (export `/` from ./cairn-data on port 2049) unless given
+/// --config. Mount it from Linux with
+/// `mount -t nfs -o vers=3,proto=tcp,port=2049,mountport=2049 HOST:/ /mnt`.
+#[derive(Parser)]
+#[command(name = "cairn", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve NFSv3, MOUNT and PORTMAP on one TCP port until SIGTERM or Ctrl-C.
+    ///
+    /// On SIGTERM the server stops accepting calls, finishes the calls in
+    /// flight, makes all acknowledged data durable and exits.
+    Serve {
+        /// Configuration file (TOML). Without it the embedded defaults are
+        /// used; `cairn config default` prints them with explanations.
+        #[arg(long, short = 'c', env = "CAIRN_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory for metadata, data chunks and the installation secret
+        /// (overrides `server.data_dir`).
+        #[arg(long, env = "CAIRN_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Address and port to serve on, e.g. 127.0.0.1:20049 (overrides
+        /// `server.listen`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the default configuration, with a comment on every key.
+    Default,
+    /// Check a configuration file and print what it resolves to.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, data_dir, listen } => nfsd::serve::run(config, data_dir, listen),
+        Command::Config { what: ConfigCommand::Default } => {
+            print!("{}", nfsd::config::DEFAULT_CONFIG);
+            Ok(())
+        }
+        Command::Config { what: ConfigCommand::Check { file } } => {
+            nfsd::config::Config::load(Some(&file))
+                .and_then(|c| c.export_rules().map(|r| (c, r)))
+                .map(|(c, rules)| {
+                    println!(
+                        "ok: data_dir {}, listen {}",
+                        c.server.data_dir.display(),
+                        c.server.listen
+                    );
+                    for r in rules {
+                        println!(
+                            "export {} clients {} {} squash {:?} insecure {}",
+                            r.path,
+                            r.clients.len(),
+                            if r.read_only { "ro" } else { "rw" },
+                            r.squash,
+                            r.insecure
+                        );
+                    }
+                })
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cairn: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -107,6 +107,24 @@ impl ChunkStore {
         })
     }
 
+    /// Every inode that has a data directory here, in no particular order.
+    /// Used at start to find data whose inode was deleted before a crash
+    /// let its removal finish.
+    pub fn inodes(&self) -> Result<Vec<InodeId>, ChunkError> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(|e| ChunkError::io(&self.dir, e))? {
+            let entry = entry.map_err(|e| ChunkError::io(&self.dir, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.len() == 16 {
+                if let Ok(ino) = u64::from_str_radix(&name, 16) {
+                    out.push(InodeId(ino));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn inode_dir(&self, ino: InodeId) -> PathBuf {
         self.dir.join(format!("{:016x}", ino.0))
     }

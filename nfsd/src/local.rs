@@ -1,0 +1,668 @@
+//! The single-node backend: [`fsapi::ClusterFs`] over the metadata state
+//! machine (`meta`, in sled through `store`) and local chunk files (`chunks`).
+//!
+//! Durability (RFC 1813 §3.3.7, §4.8): every namespace change is flushed to
+//! the metadata store before its reply, through a group-commit thread that
+//! covers all changes waiting at once with one flush. Data written UNSTABLE
+//! goes to the chunk files' page cache and is fsynced by COMMIT; FILE_SYNC
+//! and DATA_SYNC writes are fsynced before the reply. The write verifier is
+//! drawn at start, so a restart (which may lose unstable data) changes it.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chunks::{ChunkError, ChunkStore};
+use fsapi::access::{self, R, W, X};
+use fsapi::{
+    AccessMask, Attr, ClusterFs, CreateHow, Credentials, FileRef, FileType, FsError, FsResult,
+    FsStat, Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId,
+    SpecialKind, Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
+};
+use meta::{Applied, Command, CreateMode, InodeRecord, Meta, NewKind};
+use store::KvStore;
+use tokio::sync::oneshot;
+
+/// Largest READ the backend serves in one call.
+pub const READ_SIZE_MAX_BYTES: u32 = 1 << 20;
+
+/// The single-node file system.
+pub struct LocalFs {
+    meta: Arc<Meta>,
+    chunks: Arc<ChunkStore>,
+    flusher: Flusher,
+    verifier: WriteVerifier,
+}
+
+impl LocalFs {
+    /// Open (or create) the file system under `data_dir`.
+    pub fn open(data_dir: &Path, root_mode: u32) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let store: Arc<dyn KvStore> = Arc::new(store::SledStore::open(&data_dir.join("meta"))?);
+        let meta = Arc::new(Meta::open(store.clone(), root_mode, now())?);
+        let chunks = Arc::new(ChunkStore::open(&data_dir.join("chunks"), Default::default())?);
+        let fs = LocalFs { meta, chunks, flusher: Flusher::start(store), verifier: new_verifier() };
+        fs.collect_orphans();
+        Ok(fs)
+    }
+
+    /// Resolve `path` from the root, creating missing directories as root
+    /// with mode 0755. Used at start for the export paths.
+    pub async fn ensure_path(&self, path: &str) -> FsResult<FileRef> {
+        let mut at = self.root();
+        let root = Credentials::root();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            at = match self.lookup(&root, at, part.as_bytes()).await {
+                Ok((f, _)) => f,
+                Err(FsError::NotFound) => {
+                    let attrs = SetAttr { mode: Some(0o755), ..Default::default() };
+                    self.mkdir(&root, at, part.as_bytes(), attrs).await?.value.0
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(at)
+    }
+
+    /// Remove chunk data of inodes that no longer exist (a crash between
+    /// the last unlink and the data removal leaves them behind).
+    fn collect_orphans(&self) {
+        let Ok(inos) = self.chunks.inodes() else { return };
+        for ino in inos {
+            if matches!(self.meta.inode(ino), Ok(None)) {
+                tracing::info!(ino = ino.0, "removing data of a deleted inode");
+                if let Err(e) = self.chunks.remove_inode(ino) {
+                    tracing::warn!(ino = ino.0, error = %e, "could not remove orphaned data");
+                }
+            }
+        }
+    }
+
+    /// The live record of `file`: stale when the inode is gone or the
+    /// generation differs (the handle outlived the object).
+    fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
+        if file.snapshot != SnapshotId::LIVE {
+            return Err(FsError::Stale);
+        }
+        match self.meta.inode(file.ino)? {
+            Some(r) if r.generation == file.generation => Ok(r),
+            _ => Err(FsError::Stale),
+        }
+    }
+
+    fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
+        let mut a = rec.to_attr(ino);
+        if rec.ftype == FileType::Regular {
+            a.used = self.chunks.used_bytes(ino).unwrap_or(a.size);
+        }
+        a
+    }
+
+    fn file_ref(&self, ino: InodeId, attr: &Attr) -> FileRef {
+        FileRef { snapshot: SnapshotId::LIVE, ino, generation: attr.generation }
+    }
+
+    /// Apply a command, drop data of freed inodes, make it durable.
+    async fn apply(&self, cmd: Command) -> FsResult<Applied> {
+        let applied = self.meta.apply(cmd)?;
+        if let Some((ino, size, chunk_size)) = applied.truncated {
+            let chunks = self.chunks.clone();
+            blocking(move || chunks.truncate(ino, size, chunk_size as u64)).await?;
+        }
+        self.flusher.flush().await?;
+        for ino in &applied.freed {
+            let chunks = self.chunks.clone();
+            let ino = *ino;
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = chunks.remove_inode(ino) {
+                    tracing::warn!(ino = ino.0, error = %e, "could not remove data of a deleted inode");
+                }
+            });
+        }
+        Ok(applied)
+    }
+
+    fn wcc(&self, applied: &Applied, ino: InodeId) -> Wcc {
+        match applied.changed.iter().find(|(i, _, _)| *i == ino) {
+            Some((_, before, after)) => {
+                Wcc { before: *before, after: Some(self.attr_of_attr(after)) }
+            }
+            None => Wcc {
+                before: None,
+                after: self.meta.inode(ino).ok().flatten().map(|r| self.attr_of(ino, &r)),
+            },
+        }
+    }
+
+    fn attr_of_attr(&self, a: &Attr) -> Attr {
+        let mut a = a.clone();
+        if a.ftype == FileType::Regular {
+            a.used = self.chunks.used_bytes(a.ino).unwrap_or(a.size);
+        }
+        a
+    }
+
+    async fn make(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        kind: NewKind,
+        mode: CreateMode,
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.record(dir)?;
+        let t = now();
+        let wants_size = attrs.size;
+        let applied = self
+            .apply(Command::Create {
+                parent: dir.ino,
+                name: name.to_vec(),
+                kind,
+                mode,
+                attrs,
+                cred: cred.clone(),
+                now: t,
+                generation: generation_from(t),
+                chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
+            })
+            .await?;
+        let (ino, attr) = applied
+            .object
+            .clone()
+            .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
+        let _ = wants_size;
+        let attr = self.attr_of_attr(&attr);
+        Ok(WccReply { value: (self.file_ref(ino, &attr), attr), wcc: self.wcc(&applied, dir.ino) })
+    }
+}
+
+impl ClusterFs for LocalFs {
+    fn root(&self) -> FileRef {
+        FileRef { snapshot: SnapshotId::LIVE, ino: InodeId::ROOT, generation: Generation(1) }
+    }
+
+    async fn getattr(&self, file: FileRef) -> FsResult<Attr> {
+        let rec = self.record(file)?;
+        Ok(self.attr_of(file.ino, &rec))
+    }
+
+    async fn setattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        set: SetAttr,
+        guard_ctime: Option<Timestamp>,
+    ) -> FsResult<WccReply<()>> {
+        self.record(file)?;
+        let applied = self
+            .apply(Command::SetAttr {
+                ino: file.ino,
+                set,
+                guard_ctime,
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
+    }
+
+    async fn lookup(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<(FileRef, Attr)> {
+        let rec = self.record(dir)?;
+        if rec.ftype != FileType::Directory {
+            return Err(FsError::NotDir);
+        }
+        fsapi::validate_name(name)?;
+        access::require(&rec.to_attr(dir.ino), cred, X)?;
+        let ino = self.meta.lookup(dir.ino, name)?.ok_or(FsError::NotFound)?;
+        let child = self.meta.inode(ino)?.ok_or(FsError::NotFound)?;
+        let attr = self.attr_of(ino, &child);
+        Ok((self.file_ref(ino, &attr), attr))
+    }
+
+    async fn access(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        wanted: AccessMask,
+    ) -> FsResult<(AccessMask, Attr)> {
+        let rec = self.record(file)?;
+        let attr = self.attr_of(file.ino, &rec);
+        let mut granted = access::access_mask(&attr, cred, wanted);
+        // The owner may read and write its regular files whatever the mode
+        // says (knfsd's owner override; see `read` and `write`).
+        if attr.ftype == FileType::Regular && cred.uid == attr.uid {
+            granted.0 |= wanted.0 & (AccessMask::READ | AccessMask::MODIFY | AccessMask::EXTEND);
+        }
+        Ok((granted, attr))
+    }
+
+    async fn readlink(&self, _cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
+        let rec = self.record(file)?;
+        if rec.ftype != FileType::Symlink {
+            return Err(FsError::Invalid("not a symbolic link"));
+        }
+        let attr = self.attr_of(file.ino, &rec);
+        Ok((rec.target, attr))
+    }
+
+    async fn read(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        offset: u64,
+        count: u32,
+    ) -> FsResult<ReadReply> {
+        let rec = self.record(file)?;
+        match rec.ftype {
+            FileType::Regular => {}
+            FileType::Directory => return Err(FsError::IsDir),
+            _ => return Err(FsError::Invalid("read of a special file")),
+        }
+        let attr = self.attr_of(file.ino, &rec);
+        // Owner override, and read-if-exec so mode 0711 programs run (knfsd).
+        if cred.uid != attr.uid && !access::may(&attr, cred, R) && !access::may(&attr, cred, X) {
+            return Err(FsError::AccessDenied);
+        }
+        if offset >= rec.size {
+            return Ok(ReadReply { data: Vec::new(), eof: true, attr });
+        }
+        let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(rec.size - offset);
+        let chunks = self.chunks.clone();
+        let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
+        let data = blocking(move || {
+            let mut out = Vec::with_capacity(n as usize);
+            let mut pos = offset;
+            while pos < offset + n {
+                let k = pos / chunk_size;
+                let in_chunk = pos % chunk_size;
+                let len = (chunk_size - in_chunk).min(offset + n - pos);
+                out.extend_from_slice(&chunks.read(ino, k, in_chunk as u32, len as u32)?);
+                pos += len;
+            }
+            Ok(out)
+        })
+        .await?;
+        Ok(ReadReply { eof: offset + n >= rec.size, data, attr })
+    }
+
+    async fn write(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        offset: u64,
+        data: Vec<u8>,
+        stable: Stability,
+    ) -> FsResult<WccReply<WriteReply>> {
+        let rec = self.record(file)?;
+        match rec.ftype {
+            FileType::Regular => {}
+            FileType::Directory => return Err(FsError::IsDir),
+            _ => return Err(FsError::Invalid("write to a special file")),
+        }
+        let attr = rec.to_attr(file.ino);
+        if cred.uid != attr.uid {
+            access::require(&attr, cred, W)?;
+        }
+        let len = data.len() as u64;
+        let end = offset
+            .checked_add(len)
+            .filter(|e| *e <= fsapi::FILE_SIZE_MAX_BYTES)
+            .ok_or(FsError::FileTooLarge)?;
+        let chunks = self.chunks.clone();
+        let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
+        let sync = stable != Stability::Unstable;
+        blocking(move || {
+            let mut pos = 0u64;
+            while pos < len {
+                let abs = offset + pos;
+                let k = abs / chunk_size;
+                let in_chunk = abs % chunk_size;
+                let n = (chunk_size - in_chunk).min(len - pos);
+                chunks.write(ino, k, in_chunk as u32, &data[pos as usize..(pos + n) as usize])?;
+                pos += n;
+            }
+            if sync {
+                chunks.sync_inode(ino)?;
+            }
+            Ok(())
+        })
+        .await?;
+        let applied = self.meta.apply(Command::AfterWrite {
+            ino: file.ino,
+            end,
+            cred: cred.clone(),
+            now: now(),
+        })?;
+        if sync {
+            self.flusher.flush().await?;
+        }
+        Ok(WccReply {
+            value: WriteReply {
+                count: len as u32,
+                committed: if sync { Stability::FileSync } else { Stability::Unstable },
+                verifier: self.verifier,
+            },
+            wcc: self.wcc(&applied, file.ino),
+        })
+    }
+
+    async fn commit(
+        &self,
+        _cred: &Credentials,
+        file: FileRef,
+        _offset: u64,
+        _count: u32,
+    ) -> FsResult<WccReply<WriteVerifier>> {
+        let rec = self.record(file)?;
+        let before = WccAttr::from(&rec.to_attr(file.ino));
+        let chunks = self.chunks.clone();
+        let ino = file.ino;
+        blocking(move || chunks.sync_inode(ino)).await?;
+        self.flusher.flush().await?;
+        let after = self.attr_of(file.ino, &rec);
+        Ok(WccReply { value: self.verifier, wcc: Wcc { before: Some(before), after: Some(after) } })
+    }
+
+    async fn create(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        how: CreateHow,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        let (mode, attrs) = match how {
+            CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
+            CreateHow::Guarded(a) => (CreateMode::Guarded, a),
+            CreateHow::Exclusive(v) => (CreateMode::Exclusive(v), SetAttr::default()),
+        };
+        self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
+    }
+
+    async fn mkdir(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.make(cred, dir, name, NewKind::Directory, CreateMode::Guarded, attrs).await
+    }
+
+    async fn symlink(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        target: &[u8],
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.make(cred, dir, name, NewKind::Symlink(target.to_vec()), CreateMode::Guarded, attrs)
+            .await
+    }
+
+    async fn mknod(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        kind: SpecialKind,
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..))
+            && cred.uid != 0
+        {
+            return Err(FsError::NotPermitted);
+        }
+        self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
+    }
+
+    async fn remove(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<()>> {
+        self.record(dir)?;
+        let applied = self
+            .apply(Command::Remove {
+                parent: dir.ino,
+                name: name.to_vec(),
+                directory: false,
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
+    }
+
+    async fn rmdir(&self, cred: &Credentials, dir: FileRef, name: &[u8]) -> FsResult<WccReply<()>> {
+        self.record(dir)?;
+        let applied = self
+            .apply(Command::Remove {
+                parent: dir.ino,
+                name: name.to_vec(),
+                directory: true,
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
+    }
+
+    async fn rename(
+        &self,
+        cred: &Credentials,
+        from_dir: FileRef,
+        from_name: &[u8],
+        to_dir: FileRef,
+        to_name: &[u8],
+    ) -> FsResult<RenameReply> {
+        self.record(from_dir)?;
+        self.record(to_dir)?;
+        let applied = self
+            .apply(Command::Rename {
+                from: from_dir.ino,
+                from_name: from_name.to_vec(),
+                to: to_dir.ino,
+                to_name: to_name.to_vec(),
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(RenameReply {
+            from_dir: self.wcc(&applied, from_dir.ino),
+            to_dir: self.wcc(&applied, to_dir.ino),
+        })
+    }
+
+    async fn link(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<Attr>> {
+        self.record(file)?;
+        self.record(dir)?;
+        let applied = self
+            .apply(Command::Link {
+                file: file.ino,
+                dir: dir.ino,
+                name: name.to_vec(),
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        let attr = applied
+            .object
+            .as_ref()
+            .map(|(_, a)| self.attr_of_attr(a))
+            .ok_or_else(|| FsError::ServerFault("link returned no object".into()))?;
+        Ok(WccReply { value: attr, wcc: self.wcc(&applied, dir.ino) })
+    }
+
+    async fn readdir(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        cookie: u64,
+        max_entries: usize,
+        with_attrs: bool,
+    ) -> FsResult<ReadDirReply> {
+        let rec = self.record(dir)?;
+        if rec.ftype != FileType::Directory {
+            return Err(FsError::NotDir);
+        }
+        let dir_attr = self.attr_of(dir.ino, &rec);
+        access::require(&dir_attr, cred, R)?;
+        if cookie >= rec.next_cookie && cookie > 2 {
+            return Err(FsError::BadCookie);
+        }
+        let mut entries = Vec::new();
+        // `.` and `..` take cookies 1 and 2, as a local file system lists them.
+        let dots: [(&[u8], u64, InodeId); 2] = [(b".", 1, dir.ino), (b"..", 2, rec.parent)];
+        for (name, c, ino) in dots {
+            if cookie < c && entries.len() < max_entries {
+                if let Some(r) = self.meta.inode(ino)? {
+                    let attr = self.attr_of(ino, &r);
+                    entries.push(fsapi::DirEntry {
+                        name: name.to_vec(),
+                        cookie: c,
+                        file: self.file_ref(ino, &attr),
+                        attr: with_attrs.then_some(attr),
+                    });
+                }
+            }
+        }
+        let room = max_entries.saturating_sub(entries.len());
+        let (listed, eof) = if room == 0 {
+            (Vec::new(), false)
+        } else {
+            self.meta.list(dir.ino, cookie.max(2), room)?
+        };
+        for e in listed {
+            let Some(r) = self.meta.inode(e.child)? else { continue };
+            let attr = self.attr_of(e.child, &r);
+            entries.push(fsapi::DirEntry {
+                name: e.name,
+                cookie: e.cookie,
+                file: self.file_ref(e.child, &attr),
+                attr: with_attrs.then_some(attr),
+            });
+        }
+        Ok(ReadDirReply { entries, eof, dir_attr, verifier: rec.generation.0.to_be_bytes() })
+    }
+
+    async fn fsstat(&self, file: FileRef) -> FsResult<(FsStat, Attr)> {
+        let rec = self.record(file)?;
+        let s = self.chunks.fs_stats().map_err(chunk_error)?;
+        let stat = FsStat {
+            total_bytes: s.total_bytes,
+            free_bytes: s.free_bytes,
+            avail_bytes: s.avail_bytes,
+            total_files: s.files_total,
+            free_files: s.files_free,
+            avail_files: s.files_free,
+        };
+        Ok((stat, self.attr_of(file.ino, &rec)))
+    }
+
+    fn write_verifier(&self) -> WriteVerifier {
+        self.verifier
+    }
+
+    async fn shutdown(&self) -> FsResult<()> {
+        let chunks = self.chunks.clone();
+        blocking(move || chunks.sync_all()).await?;
+        self.flusher.flush().await
+    }
+}
+
+fn chunk_error(e: ChunkError) -> FsError {
+    match e {
+        ChunkError::NoSpace => FsError::NoSpace,
+        other => FsError::Io(other.to_string()),
+    }
+}
+
+/// Run blocking chunk work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ChunkError> + Send + 'static,
+) -> FsResult<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(chunk_error),
+        Err(e) => Err(FsError::ServerFault(format!("blocking task failed: {e}"))),
+    }
+}
+
+fn now() -> Timestamp {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timestamp { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() }
+}
+
+fn generation_from(t: Timestamp) -> Generation {
+    Generation(((t.seconds as u64) << 30) ^ t.nanos as u64)
+}
+
+fn new_verifier() -> WriteVerifier {
+    let t = now();
+    let mut v = [0u8; 8];
+    let x = (t.seconds as u64).wrapping_mul(1_000_000_007)
+        ^ ((t.nanos as u64) << 20)
+        ^ std::process::id() as u64
+        ^ rand::random::<u64>();
+    v.copy_from_slice(&x.to_be_bytes());
+    WriteVerifier(v)
+}
+
+type FlushWaiter = oneshot::Sender<Result<(), String>>;
+
+/// Group commit: one thread flushes the metadata store for every change
+/// waiting when it starts, so concurrent requests share one fsync.
+struct Flusher {
+    tx: mpsc::Sender<FlushWaiter>,
+}
+
+impl Flusher {
+    fn start(store: Arc<dyn KvStore>) -> Self {
+        let (tx, rx) = mpsc::channel::<FlushWaiter>();
+        let spawned = std::thread::Builder::new().name("meta-flush".into()).spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut waiters = vec![first];
+                while let Ok(w) = rx.try_recv() {
+                    waiters.push(w);
+                }
+                let r = store.flush().map_err(|e| e.to_string());
+                if let Err(e) = &r {
+                    tracing::error!(error = %e, "metadata flush failed");
+                }
+                for w in waiters {
+                    let _ = w.send(r.clone());
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the metadata flush thread");
+        }
+        Flusher { tx }
+    }
+
+    async fn flush(&self) -> FsResult<()> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(tx)
+            .map_err(|_| FsError::ServerFault("metadata flush thread is gone".into()))?;
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(FsError::Io(e)),
+            Err(_) => Err(FsError::ServerFault("metadata flush thread is gone".into())),
+        }
+    }
+}

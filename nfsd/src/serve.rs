@@ -1,0 +1,188 @@
+//! `cairn serve`: start the node, serve until SIGTERM/SIGINT, stop cleanly.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use fsapi::ClusterFs;
+use nfs_server::{Export, Server, ServerConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::local::LocalFs;
+
+/// Identity file format version.
+const IDENTITY_V1: &str = "cairn-identity-v1";
+
+/// The installation's identity: the handle MAC key and the cluster id.
+/// Created at first start, kept in `data_dir/identity` (mode 0600).
+pub struct Identity {
+    pub handle_key: [u8; 32],
+    pub cluster_id: u64,
+}
+
+impl Identity {
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Identity> {
+        let path = data_dir.join("identity");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                Self::parse(&text).with_context(|| format!("{} is damaged", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let id =
+                    Identity { handle_key: rand::random(), cluster_id: rand::random::<u64>() | 1 };
+                let text =
+                    format!("{IDENTITY_V1}\n{:016x}\n{}\n", id.cluster_id, hex(&id.handle_key));
+                let tmp = data_dir.join("identity.tmp");
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&tmp)?;
+                    f.write_all(text.as_bytes())?;
+                    f.sync_all()?;
+                }
+                std::fs::rename(&tmp, &path)?;
+                std::fs::File::open(data_dir)?.sync_all()?;
+                Ok(id)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn parse(text: &str) -> anyhow::Result<Identity> {
+        let mut lines = text.lines();
+        anyhow::ensure!(lines.next() == Some(IDENTITY_V1), "unknown identity format");
+        let cluster_id = u64::from_str_radix(lines.next().unwrap_or_default(), 16)?;
+        let key_hex = lines.next().unwrap_or_default();
+        anyhow::ensure!(key_hex.len() == 64, "bad key length");
+        let mut handle_key = [0u8; 32];
+        for (i, b) in handle_key.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&key_hex[2 * i..2 * i + 2], 16)?;
+        }
+        Ok(Identity { handle_key, cluster_id })
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// `cairn serve`.
+pub fn run(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let mut cfg = Config::load(config.as_deref())?;
+    if let Some(d) = data_dir {
+        cfg.server.data_dir = d;
+    }
+    if let Some(l) = listen {
+        cfg.server.listen = l;
+    }
+    init_tracing(&cfg.server.log);
+    let rules = cfg.export_rules()?;
+    let root_mode = cfg.root_mode()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("cairn").build()?;
+    runtime.block_on(async move {
+        std::fs::create_dir_all(&cfg.server.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.server.data_dir.display()))?;
+        let identity = Identity::load_or_create(&cfg.server.data_dir)?;
+        let fs = Arc::new(LocalFs::open(&cfg.server.data_dir, root_mode)?);
+        let mut exports = Vec::new();
+        for r in rules {
+            let root = fs
+                .ensure_path(&r.path)
+                .await
+                .map_err(|e| anyhow::anyhow!("export {}: cannot create or resolve the path: {e}", r.path))?;
+            exports.push(Export {
+                path: r.path,
+                root,
+                clients: r.clients,
+                read_only: r.read_only,
+                squash: r.squash,
+                anon_uid: r.anon_uid,
+                anon_gid: r.anon_gid,
+                insecure: r.insecure,
+                allow_devices: r.allow_devices,
+            });
+        }
+        let listener = TcpListener::bind(cfg.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+        let addr = listener.local_addr()?;
+        let mut listeners = vec![listener];
+        if cfg.server.portmap_port_111 && addr.port() != 111 {
+            match TcpListener::bind(SocketAddr::new(addr.ip(), 111)).await {
+                Ok(l) => {
+                    tracing::info!("PORTMAP also served on port 111");
+                    listeners.push(l);
+                }
+                Err(e) => tracing::info!(error = %e, "PORTMAP not served on port 111"),
+            }
+        }
+        let export_paths: Vec<String> = exports.iter().map(|e| e.path.clone()).collect();
+        let server = Arc::new(Server::new(
+            fs.clone(),
+            ServerConfig {
+                exports,
+                handle_key: identity.handle_key,
+                cluster_id: identity.cluster_id,
+                port: addr.port(),
+                limits: cfg.limits.to_limits(),
+                drc_entries_max: cfg.limits.drc_entries_max,
+            },
+        ));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: finishing calls in flight");
+            let _ = stop_tx.send(true);
+        });
+        tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), exports = ?export_paths, "Cairn is serving NFSv3");
+        let host = if addr.ip().is_unspecified() { "HOST".to_string() } else { addr.ip().to_string() };
+        let p = addr.port();
+        eprintln!("\nCairn is serving NFSv3 on {addr} (NFS, MOUNT and PORTMAP on one port).");
+        for path in &export_paths {
+            eprintln!("  mount -t nfs -o vers=3,proto=tcp,port={p},mountport={p} {host}:{path} /mnt");
+        }
+        eprintln!("Stop with Ctrl-C or SIGTERM.\n");
+        nfs_server::serve(server, listeners, stop_rx).await;
+        fs.shutdown().await.map_err(|e| anyhow::anyhow!("flushing at shutdown failed: {e}"))?;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
