@@ -95,7 +95,7 @@ impl<F: ClusterFs> Server<F> {
                         groups: x
                             .clients
                             .iter()
-                            .map(|c| Name(format!("{c:?}").into_bytes()))
+                            .map(|c| Name(c.to_string().into_bytes()))
                             .collect(),
                     })
                     .collect();

@@ -180,7 +180,11 @@ impl<F: ClusterFs> Server<F> {
             Err(s) => return NfsRes::Err(s, LookupResFail { dir_attributes: PostOpAttr(None) }),
         };
         let cred = self.creds(c, &t);
-        match self.fs.lookup(&cred, t.file, &a.what.name).await {
+        // `..` of an export's root is the root itself: a client must not
+        // climb out of the subtree it was given (as knfsd does).
+        let name: &[u8] =
+            if a.what.name == b".." && t.file == t.export.root { b"." } else { &a.what.name };
+        match self.fs.lookup(&cred, t.file, name).await {
             Ok((file, attr)) => NfsRes::Ok(LookupResOk {
                 object: self.fh(&t, file),
                 obj_attributes: post_op(Some(&attr), self.fsid),
@@ -495,7 +499,9 @@ impl<F: ClusterFs> Server<F> {
         let mut used = 0;
         let mut entries = Vec::new();
         for de in &r.entries {
-            let e = Entry3 { fileid: de.file.ino.0, name: de.name.clone(), cookie: de.cookie };
+            let at_root = de.name == b".." && t.file == t.export.root;
+            let fileid = if at_root { t.file.ino.0 } else { de.file.ino.0 };
+            let e = Entry3 { fileid, name: de.name.clone(), cookie: de.cookie };
             if used + e.encoded_len() > budget {
                 break;
             }
@@ -541,13 +547,20 @@ impl<F: ClusterFs> Server<F> {
         };
         let (mut used, mut dir_used) = (0, 0);
         let mut entries = Vec::new();
+        let root_attr = r.entries.iter().find(|d| d.name == b".").and_then(|d| d.attr.clone());
         for de in &r.entries {
+            // `..` of an export's root names the root itself (see LOOKUP).
+            let (file, attr) = if de.name == b".." && t.file == t.export.root {
+                (t.file, root_attr.as_ref().or(de.attr.as_ref()))
+            } else {
+                (de.file, de.attr.as_ref())
+            };
             let e = Entryplus3 {
-                fileid: de.file.ino.0,
+                fileid: file.ino.0,
                 name: de.name.clone(),
                 cookie: de.cookie,
-                name_attributes: post_op(de.attr.as_ref(), self.fsid),
-                name_handle: PostOpFh3(Some(self.fh(&t, de.file))),
+                name_attributes: post_op(attr, self.fsid),
+                name_handle: PostOpFh3(Some(self.fh(&t, file))),
             };
             if used + e.encoded_len() > budget
                 || (dir_budget > 0 && dir_used + e.dircount_len() > dir_budget)
