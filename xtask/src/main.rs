@@ -101,15 +101,15 @@ fn check_deps(root: &Path) -> Result<(), String> {
 
 // ---- setup -----------------------------------------------------------------------------
 
-/// Tools the tests need: (command, Debian package).
-const TOOLS: &[(&str, &str)] = &[
-    ("qemu-system-x86_64", "qemu-system-x86"),
-    ("debootstrap", "debootstrap"),
-    ("socat", "socat"),
-    ("mkfs.ext4", "e2fsprogs"),
-    ("cpio", "cpio"),
-    ("nfs-ls", "libnfs-utils"),
-    ("python3", "python3"),
+/// Tools the tests need: (command, Debian package, needed only for the guest).
+const TOOLS: &[(&str, &str, bool)] = &[
+    ("qemu-system-x86_64", "qemu-system-x86", true),
+    ("debootstrap", "debootstrap", true),
+    ("socat", "socat", true),
+    ("mkfs.ext4", "e2fsprogs", true),
+    ("cpio", "cpio", true),
+    ("nfs-ls", "libnfs-utils", false),
+    ("python3", "python3", false),
 ];
 
 fn have(cmd: &str) -> bool {
@@ -138,7 +138,11 @@ fn vm_cache() -> PathBuf {
 
 fn setup(root: &Path, with_image: bool) -> Result<(), String> {
     let install = root.join("nfsd/tests/vm/install-deps");
-    let missing: Vec<&str> = TOOLS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .filter(|(c, _, vm)| (with_image || !vm) && !have(c))
+        .map(|(_, p, _)| *p)
+        .collect();
     if missing.is_empty() {
         println!("setup: test tools present");
     } else if is_root() {
