@@ -8,9 +8,11 @@
 //! and DATA_SYNC writes are fsynced before the reply. The write verifier is
 //! drawn at start, so a restart (which may lose unstable data) changes it.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chunks::{ChunkError, ChunkStore};
@@ -33,18 +35,68 @@ pub struct LocalFs {
     chunks: Arc<ChunkStore>,
     flusher: Flusher,
     verifier: WriteVerifier,
+    /// Present while the node is stopped cleanly; removed at start.
+    clean_marker: PathBuf,
+    /// Bytes allocated per file, which costs a stat of every chunk file to
+    /// learn: refreshed at most every `USED_CACHE_TTL` per file, so READ and
+    /// WRITE replies on large files do not pay it each time.
+    used_cache: parking_lot::Mutex<HashMap<InodeId, (u64, Instant)>>,
 }
+
+const USED_CACHE_TTL: Duration = Duration::from_secs(1);
+const USED_CACHE_ENTRIES_MAX: usize = 65_536;
+
+/// Name of the file that marks a clean shutdown in the data directory.
+const CLEAN_SHUTDOWN_MARKER: &str = "clean-shutdown";
 
 impl LocalFs {
     /// Open (or create) the file system under `data_dir`.
     pub fn open(data_dir: &Path, root_mode: u32) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
-        let store: Arc<dyn KvStore> = Arc::new(store::SledStore::open(&data_dir.join("meta"))?);
+        let store: Arc<dyn KvStore> = Arc::new(store::SledStore::open(data_dir.join("meta"))?);
         let meta = Arc::new(Meta::open(store.clone(), root_mode, now())?);
         let chunks = Arc::new(ChunkStore::open(&data_dir.join("chunks"), Default::default())?);
-        let fs = LocalFs { meta, chunks, flusher: Flusher::start(store), verifier: new_verifier() };
-        fs.collect_orphans();
+        let marker = data_dir.join(CLEAN_SHUTDOWN_MARKER);
+        let clean = marker.exists();
+        let fs = LocalFs {
+            meta,
+            chunks,
+            flusher: Flusher::start(store),
+            verifier: new_verifier(),
+            clean_marker: marker.clone(),
+            used_cache: parking_lot::Mutex::new(HashMap::new()),
+        };
+        if clean {
+            // From now on a crash must be recognised as one.
+            std::fs::remove_file(&marker)?;
+            std::fs::File::open(data_dir)?.sync_all()?;
+        } else {
+            fs.recover()?;
+        }
         Ok(fs)
+    }
+
+    /// After an unclean stop: the chunk files may hold data of UNSTABLE
+    /// writes whose size change was lost with the unflushed metadata, or of
+    /// inodes whose removal did not finish. Cut every file's data back to
+    /// its durable size (so a later extension reads zeros, not lost bytes)
+    /// and drop data of inodes that no longer exist.
+    fn recover(&self) -> anyhow::Result<()> {
+        let inos = self.chunks.inodes()?;
+        tracing::info!(files = inos.len(), "unclean shutdown: checking file data against metadata");
+        for ino in inos {
+            match self.meta.inode(ino)? {
+                Some(rec) if rec.ftype == FileType::Regular => {
+                    self.chunks.truncate(ino, rec.size, rec.chunk_size as u64)?;
+                }
+                _ => {
+                    tracing::info!(ino = ino.0, "removing data of a deleted inode");
+                    self.chunks.remove_inode(ino)?;
+                }
+            }
+        }
+        self.chunks.sync_all()?;
+        Ok(())
     }
 
     /// Resolve `path` from the root, creating missing directories as root
@@ -65,20 +117,6 @@ impl LocalFs {
         Ok(at)
     }
 
-    /// Remove chunk data of inodes that no longer exist (a crash between
-    /// the last unlink and the data removal leaves them behind).
-    fn collect_orphans(&self) {
-        let Ok(inos) = self.chunks.inodes() else { return };
-        for ino in inos {
-            if matches!(self.meta.inode(ino), Ok(None)) {
-                tracing::info!(ino = ino.0, "removing data of a deleted inode");
-                if let Err(e) = self.chunks.remove_inode(ino) {
-                    tracing::warn!(ino = ino.0, error = %e, "could not remove orphaned data");
-                }
-            }
-        }
-    }
-
     /// The live record of `file`: stale when the inode is gone or the
     /// generation differs (the handle outlived the object).
     fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
@@ -92,11 +130,24 @@ impl LocalFs {
     }
 
     fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
-        let mut a = rec.to_attr(ino);
-        if rec.ftype == FileType::Regular {
-            a.used = self.chunks.used_bytes(ino).unwrap_or(a.size);
+        self.attr_of_attr(&rec.to_attr(ino))
+    }
+
+    /// Allocated bytes of a regular file, from the cache when fresh.
+    fn used_bytes(&self, ino: InodeId, size: u64) -> u64 {
+        let now = Instant::now();
+        if let Some((used, at)) = self.used_cache.lock().get(&ino) {
+            if now.duration_since(*at) < USED_CACHE_TTL {
+                return *used;
+            }
         }
-        a
+        let used = self.chunks.used_bytes(ino).unwrap_or(size);
+        let mut cache = self.used_cache.lock();
+        if cache.len() >= USED_CACHE_ENTRIES_MAX {
+            cache.clear();
+        }
+        cache.insert(ino, (used, now));
+        used
     }
 
     fn file_ref(&self, ino: InodeId, attr: &Attr) -> FileRef {
@@ -138,7 +189,7 @@ impl LocalFs {
     fn attr_of_attr(&self, a: &Attr) -> Attr {
         let mut a = a.clone();
         if a.ftype == FileType::Regular {
-            a.used = self.chunks.used_bytes(a.ino).unwrap_or(a.size);
+            a.used = self.used_bytes(a.ino, a.size);
         }
         a
     }
@@ -364,8 +415,12 @@ impl ClusterFs for LocalFs {
         let before = WccAttr::from(&rec.to_attr(file.ino));
         let chunks = self.chunks.clone();
         let ino = file.ino;
-        blocking(move || chunks.sync_inode(ino)).await?;
-        self.flusher.flush().await?;
+        // Data and metadata fsyncs run side by side: on a journaling file
+        // system they can share one journal commit.
+        let (data, meta) =
+            tokio::join!(blocking(move || chunks.sync_inode(ino)), self.flusher.flush());
+        data?;
+        meta?;
         let after = self.attr_of(file.ino, &rec);
         Ok(WccReply { value: self.verifier, wcc: Wcc { before: Some(before), after: Some(after) } })
     }
@@ -581,7 +636,15 @@ impl ClusterFs for LocalFs {
     async fn shutdown(&self) -> FsResult<()> {
         let chunks = self.chunks.clone();
         blocking(move || chunks.sync_all()).await?;
-        self.flusher.flush().await
+        self.flusher.flush().await?;
+        let marker = self.clean_marker.clone();
+        let written = std::fs::write(&marker, b"cairn clean shutdown\n")
+            .and_then(|_| std::fs::File::open(&marker)?.sync_all())
+            .and_then(|_| match marker.parent() {
+                Some(dir) => std::fs::File::open(dir)?.sync_all(),
+                None => Ok(()),
+            });
+        written.map_err(|e| FsError::Io(format!("cannot mark the clean shutdown: {e}")))
     }
 }
 

@@ -137,6 +137,6 @@ mod tests {
     fn another_key_or_cluster_is_refused() {
         let h = HandleCodec::new([9; 32], 77).encode(0, file());
         assert_eq!(HandleCodec::new([8; 32], 77).decode(&h), Err(HandleError::Bad));
-        assert_eq!(HandleCodec::new([9; 32], 78).decode(&h), Err(HandleError::Bad));
+        assert_eq!(HandleCodec::new([9; 32], 78).decode(&h), Err(HandleError::Stale));
     }
 }

@@ -21,7 +21,57 @@ fn normalize(p: &[u8]) -> String {
     }
 }
 
+/// True when `dir` is `export` or lies below it, by whole components.
+fn is_below(dir: &str, export: &str) -> bool {
+    export == "/"
+        || dir == export
+        || dir.strip_prefix(export).is_some_and(|rest| rest.starts_with('/'))
+}
+
 impl<F: ClusterFs> Server<F> {
+    /// MNT: the longest export containing `want`, then the rest of the path
+    /// walked with the caller's (squashed) credentials, so any directory
+    /// below an export can be mounted, as with knfsd.
+    async fn mnt(&self, c: &Call<'_>, want: &str) -> MntRes {
+        let best = self
+            .exports
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| is_below(want, &x.path))
+            .max_by_key(|(_, x)| x.path.len());
+        let Some((i, x)) = best else {
+            tracing::info!(client = %c.peer, path = %want, "MNT of a path that is not exported");
+            return MntRes::Err(MountStat3::Noent);
+        };
+        if !x.admits(c.peer) {
+            tracing::warn!(client = %c.peer, path = %want, "MNT refused by the export's client rules");
+            return MntRes::Err(MountStat3::Acces);
+        }
+        let cred = x.map_credentials(c.auth.map(|a| (a.uid, a.gid, a.gids.as_slice())));
+        let rest = if x.path == "/" { want } else { &want[x.path.len()..] };
+        let mut at = x.root;
+        for part in rest.split('/').filter(|p| !p.is_empty()) {
+            if part == "." || part == ".." {
+                return MntRes::Err(MountStat3::Inval);
+            }
+            match self.fs.lookup(&cred, at, part.as_bytes()).await {
+                Ok((f, attr)) if attr.ftype == fsapi::FileType::Directory => at = f,
+                Ok(_) => return MntRes::Err(MountStat3::Notdir),
+                Err(fsapi::FsError::NotFound) => return MntRes::Err(MountStat3::Noent),
+                Err(fsapi::FsError::AccessDenied) => return MntRes::Err(MountStat3::Acces),
+                Err(fsapi::FsError::NameTooLong) => return MntRes::Err(MountStat3::Nametoolong),
+                Err(e) => {
+                    tracing::warn!(client = %c.peer, path = %want, error = %e, "MNT failed");
+                    return MntRes::Err(MountStat3::Serverfault);
+                }
+            }
+        }
+        MntRes::Ok {
+            fhandle: NfsFh3(self.handles.encode(i as u8, at)),
+            auth_flavors: vec![rpc::AUTH_SYS],
+        }
+    }
+
     pub(crate) async fn mount(
         &self,
         c: &Call<'_>,
@@ -42,29 +92,11 @@ impl<F: ClusterFs> Server<F> {
                     return Err(RpcFail::TooWeak);
                 }
                 let want = normalize(&path.0);
-                let found = self
-                    .exports
-                    .iter()
-                    .enumerate()
-                    .find(|(_, x)| normalize(x.path.as_bytes()) == want);
-                let res = match found {
-                    None => {
-                        tracing::info!(client = %c.peer, path = %want, "MNT of a path that is not exported");
-                        MntRes::Err(MountStat3::Noent)
-                    }
-                    Some((_, x)) if !x.admits(c.peer) => {
-                        tracing::warn!(client = %c.peer, path = %want, "MNT refused by the export's client rules");
-                        MntRes::Err(MountStat3::Acces)
-                    }
-                    Some((i, x)) => {
-                        tracing::info!(client = %c.peer, path = %want, "mounted");
-                        self.mounts.lock().insert((host, want));
-                        MntRes::Ok {
-                            fhandle: NfsFh3(self.handles.encode(i as u8, x.root)),
-                            auth_flavors: vec![rpc::AUTH_SYS],
-                        }
-                    }
-                };
+                let res = self.mnt(c, &want).await;
+                if matches!(res, MntRes::Ok { .. }) {
+                    tracing::info!(client = %c.peer, path = %want, "mounted");
+                    self.mounts.lock().insert((host, want));
+                }
                 res.encode(&mut e);
             }
             MountProc3::Dump => {
