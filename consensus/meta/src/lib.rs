@@ -389,6 +389,9 @@ fn read_dirent(
     }
 }
 
+/// A value before the command and now (`None`: absent).
+type BeforeAfter<T> = (Option<T>, Option<T>);
+
 /// A command's working set: records read once, changed in memory, written
 /// as one batch at the end.
 struct Txn<'a> {
@@ -397,7 +400,7 @@ struct Txn<'a> {
     /// ino → (record before the command, record now; `None` = freed).
     inodes: BTreeMap<InodeId, (Option<InodeRecord>, Option<InodeRecord>)>,
     /// (dir, name) → entry now (`None` = removed), with the entry before.
-    dirents: BTreeMap<(InodeId, Vec<u8>), (Option<DirentValue>, Option<DirentValue>)>,
+    dirents: BTreeMap<(InodeId, Vec<u8>), BeforeAfter<DirentValue>>,
     changed: Vec<(InodeId, Option<WccAttr>)>,
     next_ino: Option<u64>,
 }

@@ -2,9 +2,12 @@
 
 use std::ops::Bound;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::{range_is_empty, BatchOp, KeyValue, KvStore, StoreError, WriteBatch};
 
+const LOCK_WAIT_MAX: Duration = Duration::from_secs(10);
+const LOCK_WAIT_STEP: Duration = Duration::from_millis(20);
 /// The on-disk format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -49,15 +52,29 @@ impl SledStore {
     /// [`FORMAT_VERSION`], durably, before this returns; an existing one must
     /// carry exactly that version, else [`StoreError::Version`].
     pub fn open_with(path: impl AsRef<Path>, opts: SledStoreOptions) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path.as_ref())
             .cache_capacity(opts.cache_capacity_bytes)
             // No background flusher: `flush` is the one durability point of
-            // the trait, and the flusher thread outliving a dropped `Db`
-            // keeps the directory's lock, failing an immediate reopen.
-            .flush_every_ms(None)
-            .open()
-            .map_err(from_sled)?;
+            // the trait.
+            .flush_every_ms(None);
+        // sled's own threads can hold the directory's file lock for a moment
+        // after the last handle in this process is dropped: an immediate
+        // reopen (a restart in tests) waits for it, boundedly.
+        let mut waited = Duration::ZERO;
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && waited < LOCK_WAIT_MAX =>
+                {
+                    std::thread::sleep(LOCK_WAIT_STEP);
+                    waited += LOCK_WAIT_STEP;
+                }
+                Err(e) => return Err(from_sled(e)),
+            }
+        };
         let format = db.open_tree(FORMAT_TREE).map_err(from_sled)?;
         match format.get(VERSION_KEY).map_err(from_sled)? {
             Some(raw) => {

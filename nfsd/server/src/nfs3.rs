@@ -309,16 +309,16 @@ impl<F: ClusterFs> Server<F> {
     }
 
     /// Resolve the directory of a creating call and check it is writable.
-    fn create_target(&self, c: &Call<'_>, dir: &NfsFh3) -> Result<Target<'_>, CreateRes> {
+    fn create_target(&self, c: &Call<'_>, dir: &NfsFh3) -> Result<Target<'_>, Box<CreateRes>> {
         self.resolve(c, dir)
             .and_then(|t| Self::writable(&t).map(|_| t))
-            .map_err(|s| NfsRes::Err(s, CreateResFail { dir_wcc: no_wcc() }))
+            .map_err(|s| Box::new(NfsRes::Err(s, CreateResFail { dir_wcc: no_wcc() })))
     }
 
     async fn create(&self, c: &Call<'_>, a: CreateArgs) -> CreateRes {
         let t = match self.create_target(c, &a.where_.dir) {
             Ok(t) => t,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let how = match &a.how {
             CreateHow3::Unchecked(s) => CreateHow::Unchecked(convert::set_attr(s)),
@@ -333,7 +333,7 @@ impl<F: ClusterFs> Server<F> {
     async fn mkdir(&self, c: &Call<'_>, a: MkdirArgs) -> MkdirRes {
         let t = match self.create_target(c, &a.where_.dir) {
             Ok(t) => t,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let cred = self.creds(c, &t);
         let r =
@@ -344,7 +344,7 @@ impl<F: ClusterFs> Server<F> {
     async fn symlink(&self, c: &Call<'_>, a: SymlinkArgs) -> SymlinkRes {
         let t = match self.create_target(c, &a.where_.dir) {
             Ok(t) => t,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let cred = self.creds(c, &t);
         let attrs = convert::set_attr(&a.symlink.symlink_attributes);
@@ -356,7 +356,7 @@ impl<F: ClusterFs> Server<F> {
     async fn mknod(&self, c: &Call<'_>, a: MknodArgs) -> MknodRes {
         let t = match self.create_target(c, &a.where_.dir) {
             Ok(t) => t,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let (kind, attrs) = match &a.what {
             MknodData3::Fifo(s) => (SpecialKind::Fifo, s),
