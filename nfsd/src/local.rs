@@ -41,7 +41,12 @@ pub struct LocalFs {
     /// learn: refreshed at most every `USED_CACHE_TTL` per file, so READ and
     /// WRITE replies on large files do not pay it each time.
     used_cache: parking_lot::Mutex<HashMap<InodeId, (u64, Instant)>>,
+    /// Serialise the writes of one inline file and its move to chunk
+    /// files (striped by inode).
+    inline_locks: Box<[tokio::sync::Mutex<()>]>,
 }
+
+const INLINE_LOCK_STRIPES: usize = 64;
 
 const USED_CACHE_TTL: Duration = Duration::from_secs(1);
 const USED_CACHE_ENTRIES_MAX: usize = 65_536;
@@ -65,6 +70,7 @@ impl LocalFs {
             verifier: new_verifier(),
             clean_marker: marker.clone(),
             used_cache: parking_lot::Mutex::new(HashMap::new()),
+            inline_locks: (0..INLINE_LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         };
         if clean {
             // From now on a crash must be recognised as one.
@@ -86,11 +92,13 @@ impl LocalFs {
         tracing::info!(files = inos.len(), "unclean shutdown: checking file data against metadata");
         for ino in inos {
             match self.meta.inode(ino)? {
-                Some(rec) if rec.ftype == FileType::Regular => {
+                Some(rec) if rec.ftype == FileType::Regular && rec.chunked => {
                     self.chunks.truncate(ino, rec.size, rec.chunk_size as u64)?;
                 }
                 _ => {
-                    tracing::info!(ino = ino.0, "removing data of a deleted inode");
+                    // Deleted, or still inline (a move to chunk files that
+                    // did not become durable).
+                    tracing::info!(ino = ino.0, "removing chunk data no inode uses");
                     self.chunks.remove_inode(ino)?;
                 }
             }
@@ -188,10 +196,28 @@ impl LocalFs {
 
     fn attr_of_attr(&self, a: &Attr) -> Attr {
         let mut a = a.clone();
-        if a.ftype == FileType::Regular {
+        // Inline files report their inline bytes (filled in by `meta`).
+        if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
             a.used = self.used_bytes(a.ino, a.size);
         }
         a
+    }
+
+    /// Move an inline file's data into chunk files, durably, before the
+    /// record says so (a crash in between leaves the inline data in force
+    /// and the copy is removed by recovery).
+    async fn make_chunked(&self, ino: InodeId, rec: &InodeRecord) -> FsResult<()> {
+        let chunks = self.chunks.clone();
+        let data = rec.inline.clone();
+        blocking(move || {
+            if !data.is_empty() {
+                chunks.write(ino, 0, 0, &data)?;
+            }
+            chunks.sync_inode(ino)
+        })
+        .await?;
+        self.meta.apply(Command::MakeChunked { ino })?;
+        Ok(())
     }
 
     async fn make(
@@ -325,6 +351,15 @@ impl ClusterFs for LocalFs {
             return Ok(ReadReply { data: Vec::new(), eof: true, attr });
         }
         let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(rec.size - offset);
+        if !rec.chunked {
+            let mut data = vec![0u8; n as usize];
+            let inline = &rec.inline;
+            if (offset as usize) < inline.len() {
+                let end = inline.len().min((offset + n) as usize);
+                data[..end - offset as usize].copy_from_slice(&inline[offset as usize..end]);
+            }
+            return Ok(ReadReply { eof: offset + n >= rec.size, data, attr });
+        }
         let chunks = self.chunks.clone();
         let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
         let data = blocking(move || {
@@ -366,9 +401,38 @@ impl ClusterFs for LocalFs {
             .checked_add(len)
             .filter(|e| *e <= fsapi::FILE_SIZE_MAX_BYTES)
             .ok_or(FsError::FileTooLarge)?;
+        let sync = stable != Stability::Unstable;
+        let mut rec = rec;
+        if !rec.chunked {
+            let _serial = self.inline_locks[file.ino.0 as usize % INLINE_LOCK_STRIPES].lock().await;
+            rec = self.record(file)?;
+            if !rec.chunked {
+                if end <= meta::INLINE_DATA_MAX_BYTES {
+                    let applied = self.meta.apply(Command::WriteInline {
+                        ino: file.ino,
+                        offset,
+                        data,
+                        cred: cred.clone(),
+                        now: now(),
+                    })?;
+                    if sync {
+                        self.flusher.flush().await?;
+                    }
+                    return Ok(WccReply {
+                        value: WriteReply {
+                            count: len as u32,
+                            committed: if sync { Stability::FileSync } else { Stability::Unstable },
+                            verifier: self.verifier,
+                        },
+                        wcc: self.wcc(&applied, file.ino),
+                    });
+                }
+                self.make_chunked(file.ino, &rec).await?;
+                rec = self.record(file)?;
+            }
+        }
         let chunks = self.chunks.clone();
         let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
-        let sync = stable != Stability::Unstable;
         blocking(move || {
             let mut pos = 0u64;
             while pos < len {

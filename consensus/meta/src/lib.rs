@@ -43,6 +43,9 @@ use record::{CookieValue, DirentValue};
 const FORMAT_VERSION: u64 = 1;
 /// Most hard links one inode may have.
 pub const LINK_COUNT_MAX: u32 = 65_000;
+/// Files up to this size keep their data in the inode record, so that
+/// creating and writing a small file costs metadata writes only.
+pub const INLINE_DATA_MAX_BYTES: u64 = 4096;
 /// Default chunk size of new regular files.
 pub const CHUNK_SIZE_DEFAULT_BYTES: u32 = 4 << 20;
 
@@ -129,6 +132,20 @@ pub enum Command {
         cred: Credentials,
         now: Timestamp,
     },
+    /// A write into a file whose data is inline; the whole write must end
+    /// at or below [`INLINE_DATA_MAX_BYTES`].
+    WriteInline {
+        ino: InodeId,
+        offset: u64,
+        data: Vec<u8>,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    /// The file's inline data has been copied (durably) into chunk files:
+    /// from now on its data lives there.
+    MakeChunked {
+        ino: InodeId,
+    },
 }
 
 /// The effects of an applied command.
@@ -198,6 +215,8 @@ impl Meta {
                     entries: 0,
                     create_verifier: None,
                     target: Vec::new(),
+                    chunked: false,
+                    inline: Vec::new(),
                 };
                 let mut b = WriteBatch::default();
                 b.put(keys::scalar("format"), FORMAT_VERSION.to_le_bytes().to_vec());
@@ -329,6 +348,34 @@ impl Meta {
             }
             Command::SetAttr { ino, set, guard_ctime, cred, now } => {
                 set_attr(&mut txn, &mut applied, ino, &set, guard_ctime, &cred, now)?
+            }
+            Command::WriteInline { ino, offset, data, cred, now } => {
+                let mut rec = txn.inode(ino)?;
+                let end = offset.checked_add(data.len() as u64).ok_or(FsError::FileTooLarge)?;
+                if rec.ftype != FileType::Regular || rec.chunked || end > INLINE_DATA_MAX_BYTES {
+                    return Err(FsError::ServerFault(
+                        "inline write to a file that is not inline".into(),
+                    ));
+                }
+                let before = WccAttr::from(&rec.to_attr(ino));
+                let (offset, end) = (offset as usize, end as usize);
+                if rec.inline.len() < end {
+                    rec.inline.resize(end, 0);
+                }
+                rec.inline[offset..end].copy_from_slice(&data);
+                rec.size = rec.size.max(end as u64);
+                rec.mode = access::mode_after_write(&rec.to_attr(ino), &cred);
+                rec.mtime = now;
+                rec.ctime = now;
+                rec.change += 1;
+                txn.put_inode(ino, rec);
+                txn.changed(ino, Some(before));
+            }
+            Command::MakeChunked { ino } => {
+                let mut rec = txn.inode(ino)?;
+                rec.chunked = true;
+                rec.inline = Vec::new();
+                txn.put_inode(ino, rec);
             }
             Command::AfterWrite { ino, end, cred, now } => {
                 let mut rec = txn.inode(ino)?;
@@ -557,6 +604,17 @@ impl<'a> Txn<'a> {
     }
 }
 
+/// Set a regular file's size: inline data is cut in place, chunked data is
+/// cut by the data plane (reported in `applied.truncated`).
+fn set_size(rec: &mut InodeRecord, ino: InodeId, size: u64, applied: &mut Applied) {
+    rec.size = size;
+    if rec.chunked {
+        applied.truncated = Some((ino, size, rec.chunk_size));
+    } else if (rec.inline.len() as u64) > size {
+        rec.inline.truncate(size as usize);
+    }
+}
+
 fn touch_dir(rec: &mut InodeRecord, now: Timestamp) {
     rec.mtime = now;
     rec.ctime = now;
@@ -602,12 +660,11 @@ fn create(
                         }
                     })?;
                     if size != rec.size {
-                        rec.size = size;
+                        set_size(&mut rec, existing.child, size, applied);
                         rec.mtime = now;
                         rec.ctime = now;
                         rec.change += 1;
                         rec.mode = access::mode_after_write(&attr, cred);
-                        applied.truncated = Some((existing.child, size, rec.chunk_size));
                         txn.put_inode(existing.child, rec.clone());
                     }
                 }
@@ -679,6 +736,8 @@ fn create(
             NewKind::Symlink(t) => t,
             _ => Vec::new(),
         },
+        chunked: false,
+        inline: Vec::new(),
     };
     let cookie = dir.next_cookie;
     dir.next_cookie += 1;
@@ -932,14 +991,13 @@ fn set_attr(
         if size > fsapi::FILE_SIZE_MAX_BYTES {
             return Err(FsError::FileTooLarge);
         }
-        rec.size = size;
+        set_size(&mut rec, ino, size, applied);
         if set.mtime == SetTime::DontChange {
             rec.mtime = now;
         }
         if new_mode.is_none() {
             rec.mode = access::mode_after_write(&rec.to_attr(ino), cred);
         }
-        applied.truncated = Some((ino, size, rec.chunk_size));
     }
     match set.atime {
         SetTime::DontChange => {}

@@ -41,6 +41,12 @@ pub struct InodeRecord {
     pub create_verifier: Option<[u8; 8]>,
     /// Symbolic links: the target.
     pub target: Vec<u8>,
+    /// Regular files: true once the data lives in chunk files; false while
+    /// it is small enough to live in `inline`.
+    pub chunked: bool,
+    /// Regular files not yet chunked: bytes `0..inline.len()` of the file
+    /// (at most [`crate::INLINE_DATA_MAX_BYTES`]); the rest up to `size` is zeros.
+    pub inline: Vec<u8>,
 }
 
 impl InodeRecord {
@@ -59,7 +65,8 @@ impl InodeRecord {
             gid: self.gid,
             size,
             used: match self.ftype {
-                FileType::Regular => 0,
+                FileType::Regular if self.chunked => 0,
+                FileType::Regular => (self.inline.len() as u64).div_ceil(4096) * 4096,
                 _ => size.div_ceil(4096) * 4096,
             },
             rdev: self.rdev,
@@ -104,6 +111,9 @@ impl InodeRecord {
         }
         v.extend_from_slice(&(self.target.len() as u32).to_le_bytes());
         v.extend_from_slice(&self.target);
+        v.push(u8::from(self.chunked));
+        v.extend_from_slice(&(self.inline.len() as u32).to_le_bytes());
+        v.extend_from_slice(&self.inline);
         v
     }
 
@@ -135,6 +145,13 @@ impl InodeRecord {
         };
         let n = r.u32()? as usize;
         let target = r.take(n)?.to_vec();
+        let chunked = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(MetaError::Corrupt("bad chunked flag")),
+        };
+        let n = r.u32()? as usize;
+        let inline = r.take(n)?.to_vec();
         Ok(InodeRecord {
             ftype,
             mode,
@@ -154,6 +171,8 @@ impl InodeRecord {
             entries,
             create_verifier,
             target,
+            chunked,
+            inline,
         })
     }
 }
@@ -292,6 +311,8 @@ mod tests {
             entries: 0,
             create_verifier: Some([1, 2, 3, 4, 5, 6, 7, 8]),
             target: b"../x/y".to_vec(),
+            chunked: false,
+            inline: b"small".to_vec(),
         }
     }
 

@@ -205,6 +205,7 @@ enum Op {
     Rename(u8, u8, u8, u8),
     Link(u8, u8, u8),
     Write(u8, u32),
+    Inline(u8, u16, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -216,6 +217,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..4, 0u8..6, 0u8..4, 0u8..6).prop_map(|(a, b, c, d)| Op::Rename(a, b, c, d)),
         (0u8..4, 0u8..4, 0u8..6).prop_map(|(a, b, c)| Op::Link(a, b, c)),
         (0u8..8, 0u32..100_000).prop_map(|(f, e)| Op::Write(f, e)),
+        (0u8..8, 0u16..4096, 0u8..200).prop_map(|(f, o, n)| Op::Inline(f, o, n)),
     ]
 }
 
@@ -270,6 +272,13 @@ fn command(m: &Meta, op: &Op, t: u64) -> Command {
         Op::Write(f, end) => {
             Command::AfterWrite { ino: InodeId(2 + f as u64), end: end as u64, cred, now }
         }
+        Op::Inline(f, offset, n) => Command::WriteInline {
+            ino: InodeId(2 + f as u64),
+            offset: offset as u64,
+            data: vec![n; n as usize],
+            cred,
+            now,
+        },
     }
 }
 
