@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use fsapi::ClusterFs;
 use nfs_proto::rpc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tracing::Instrument;
@@ -129,24 +130,14 @@ async fn connection<F: ClusterFs>(
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let limits = server.limits.clone();
-    let (mut rd, wr) = stream.into_split();
-    let (reply_tx, mut reply_rx) =
-        mpsc::channel::<Vec<u8>>(limits.calls_in_flight_per_connection_max);
-    let writer = tokio::spawn(async move {
-        let mut w = BufWriter::with_capacity(256 * 1024, wr);
-        while let Some(reply) = reply_rx.recv().await {
-            let header = rpc::fragment_header(true, reply.len() as u32);
-            w.write_all(&header.to_be_bytes()).await?;
-            w.write_all(&reply).await?;
-            // Batch replies that are already waiting into one write.
-            if reply_rx.is_empty() {
-                w.flush().await?;
-            }
-        }
-        w.flush().await?;
-        std::io::Result::Ok(())
-    });
-    let per_conn = Arc::new(Semaphore::new(limits.calls_in_flight_per_connection_max));
+    let (rd, wr) = stream.into_split();
+    // Buffered: one receive usually brings several small records.
+    let mut rd = BufReader::with_capacity(READ_BUFFER_BYTES, rd);
+    // Each call writes its own reply under this lock: no hop through a
+    // writer task, so a request costs one wake-up less.
+    let wr = Arc::new(tokio::sync::Mutex::new(wr));
+    let slots = limits.calls_in_flight_per_connection_max;
+    let per_conn = Arc::new(Semaphore::new(slots));
     let result = loop {
         let record = tokio::select! {
             _ = shutdown.changed() => break Ok(()),
@@ -162,12 +153,14 @@ async fn connection<F: ClusterFs>(
         };
         let Ok(conn_permit) = per_conn.clone().acquire_owned().await else { break Ok(()) };
         let Ok(call_permit) = calls.clone().acquire_owned().await else { break Ok(()) };
-        let (server, tx) = (server.clone(), reply_tx.clone());
+        let (server, wr) = (server.clone(), wr.clone());
         let span = tracing::info_span!("rpc", client = %peer, xid = tracing::field::Empty, proc = tracing::field::Empty);
         tokio::spawn(
             async move {
                 if let Some(reply) = server.dispatch(peer, record).await {
-                    let _ = tx.send(reply).await;
+                    if let Err(e) = send_reply(&wr, reply).await {
+                        tracing::debug!(error = %e, "reply not sent");
+                    }
                 }
                 drop(conn_permit);
                 drop(call_permit);
@@ -175,13 +168,33 @@ async fn connection<F: ClusterFs>(
             .instrument(span),
         );
     };
-    drop(reply_tx);
-    // The writer ends once every call of this connection sent its reply.
-    match writer.await {
-        Ok(r) => r?,
-        Err(e) => tracing::warn!(%peer, error = %e, "reply writer failed"),
-    }
+    // Every call of this connection holds a permit: taking them all waits
+    // until each has sent its reply.
+    let _ = per_conn.acquire_many(slots as u32).await;
     result
+}
+
+/// Buffer of a connection's reader.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Replies up to this size are sent with their record mark in one write.
+const SMALL_REPLY_BYTES: usize = 64 * 1024;
+
+/// Send one reply as a single-fragment record.
+async fn send_reply(
+    wr: &tokio::sync::Mutex<OwnedWriteHalf>,
+    reply: Vec<u8>,
+) -> std::io::Result<()> {
+    let mark = rpc::fragment_header(true, reply.len() as u32).to_be_bytes();
+    if reply.len() <= SMALL_REPLY_BYTES {
+        let mut record = Vec::with_capacity(4 + reply.len());
+        record.extend_from_slice(&mark);
+        record.extend_from_slice(&reply);
+        wr.lock().await.write_all(&record).await
+    } else {
+        let mut w = wr.lock().await;
+        w.write_all(&mark).await?;
+        w.write_all(&reply).await
+    }
 }
 
 /// Reads one record (all its fragments). `Ok(None)` at a clean end of stream.
