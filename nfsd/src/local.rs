@@ -363,6 +363,11 @@ impl ClusterFs for LocalFs {
         let chunks = self.chunks.clone();
         let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
         let data = blocking(move || {
+            let in_chunk = offset % chunk_size;
+            if in_chunk + n <= chunk_size {
+                // Within one chunk (the common case): no copy.
+                return chunks.read(ino, offset / chunk_size, in_chunk as u32, n as u32);
+            }
             let mut out = Vec::with_capacity(n as usize);
             let mut pos = offset;
             while pos < offset + n {
