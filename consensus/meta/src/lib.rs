@@ -739,21 +739,36 @@ fn create(
         chunked: false,
         inline: Vec::new(),
     };
-    let cookie = dir.next_cookie;
-    dir.next_cookie += 1;
-    dir.entries += 1;
-    if is_dir {
+    add_entry(txn, parent, dir, name, ino, is_dir, now)?;
+    applied.object = Some((ino, rec.to_attr(ino)));
+    txn.put_inode(ino, rec);
+    txn.changed(parent, Some(before));
+    Ok(())
+}
+
+/// Add `name` → `child` to directory `dir_ino`, whose current record is
+/// `dir`, under a fresh cookie; a subdirectory adds a link to the parent.
+fn add_entry(
+    txn: &mut Txn<'_>,
+    dir_ino: InodeId,
+    mut dir: InodeRecord,
+    name: &[u8],
+    child: InodeId,
+    child_is_dir: bool,
+    now: Timestamp,
+) -> FsResult<()> {
+    if child_is_dir {
         if dir.nlink >= LINK_COUNT_MAX {
             return Err(FsError::TooManyLinks);
         }
         dir.nlink += 1;
     }
+    let cookie = dir.next_cookie;
+    dir.next_cookie += 1;
+    dir.entries += 1;
     touch_dir(&mut dir, now);
-    txn.put_inode(parent, dir);
-    txn.set_dirent(parent, name, Some(DirentValue { child: ino, cookie }));
-    applied.object = Some((ino, rec.to_attr(ino)));
-    txn.put_inode(ino, rec);
-    txn.changed(parent, Some(before));
+    txn.put_inode(dir_ino, dir);
+    txn.set_dirent(dir_ino, name, Some(DirentValue { child, cookie }));
     Ok(())
 }
 
@@ -890,16 +905,8 @@ fn rename(
     touch_dir(&mut fdir, now);
     txn.put_inode(from, fdir);
     txn.set_dirent(from, from_name, None);
-    let mut tdir = txn.inode(to)?;
-    let cookie = tdir.next_cookie;
-    tdir.next_cookie += 1;
-    tdir.entries += 1;
-    if src_is_dir {
-        tdir.nlink += 1;
-    }
-    touch_dir(&mut tdir, now);
-    txn.put_inode(to, tdir);
-    txn.set_dirent(to, to_name, Some(DirentValue { child: src.child, cookie }));
+    let tdir = txn.inode(to)?;
+    add_entry(txn, to, tdir, to_name, src.child, src_is_dir, now)?;
     let mut moved = txn.inode(src.child)?;
     moved.parent = if src_is_dir { to } else { moved.parent };
     moved.ctime = now;
@@ -937,12 +944,7 @@ fn link(
     rec.nlink += 1;
     rec.ctime = now;
     rec.change += 1;
-    let cookie = dir.next_cookie;
-    dir.next_cookie += 1;
-    dir.entries += 1;
-    touch_dir(&mut dir, now);
-    txn.put_inode(dir_ino, dir);
-    txn.set_dirent(dir_ino, name, Some(DirentValue { child: file, cookie }));
+    add_entry(txn, dir_ino, dir, name, file, false, now)?;
     applied.object = Some((file, rec.to_attr(file)));
     txn.put_inode(file, rec);
     txn.changed(dir_ino, Some(before));
