@@ -635,7 +635,7 @@ fn create(
     generation: Generation,
     chunk_size: u32,
 ) -> FsResult<()> {
-    let mut dir = txn.dir(parent)?;
+    let dir = txn.dir(parent)?;
     fsapi::validate_name(name)?;
     let dir_attr = dir.to_attr(parent);
     access::require(&dir_attr, cred, X)?;
@@ -927,7 +927,7 @@ fn link(
     now: Timestamp,
 ) -> FsResult<()> {
     let mut rec = txn.inode(file)?;
-    let mut dir = txn.dir(dir_ino)?;
+    let dir = txn.dir(dir_ino)?;
     fsapi::validate_new_name(name)?;
     if rec.ftype == FileType::Directory {
         return Err(FsError::IsDir);
