@@ -44,7 +44,23 @@ pub struct LocalFs {
     /// Serialise the writes of one inline file and its move to chunk
     /// files (striped by inode).
     inline_locks: Box<[tokio::sync::Mutex<()>]>,
+    /// Size and mtime of UNSTABLE writes not yet applied to the metadata
+    /// store (DESIGN.md §4): applied at COMMIT, FILE_SYNC, SETATTR, shutdown
+    /// and every `PENDING_APPLY_INTERVAL`; merged into every attribute this
+    /// node returns meanwhile.
+    pending: parking_lot::Mutex<HashMap<InodeId, PendingWrite>>,
 }
+
+/// Data writes to one file not yet applied to its inode record.
+#[derive(Debug, Clone, Copy)]
+struct PendingWrite {
+    end: u64,
+    mtime: Timestamp,
+    writes: u64,
+}
+
+/// How often coalesced size/mtime changes are applied to the store.
+pub const PENDING_APPLY_INTERVAL: Duration = Duration::from_secs(1);
 
 const INLINE_LOCK_STRIPES: usize = 64;
 
@@ -71,6 +87,7 @@ impl LocalFs {
             clean_marker: marker.clone(),
             used_cache: parking_lot::Mutex::new(HashMap::new()),
             inline_locks: (0..INLINE_LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            pending: parking_lot::Mutex::new(HashMap::new()),
         };
         if clean {
             // From now on a crash must be recognised as one.
@@ -194,8 +211,65 @@ impl LocalFs {
         }
     }
 
+    /// Apply coalesced size/mtime changes every `PENDING_APPLY_INTERVAL`,
+    /// for as long as the file system is alive.
+    pub fn start_background(self: &Arc<Self>) {
+        let fs = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PENDING_APPLY_INTERVAL);
+            loop {
+                tick.tick().await;
+                let Some(fs) = fs.upgrade() else { return };
+                fs.apply_all_pending();
+            }
+        });
+    }
+
+    /// Record an UNSTABLE write's effect on size and mtime.
+    fn note_write(&self, ino: InodeId, end: u64, at: Timestamp) {
+        let mut pending = self.pending.lock();
+        let p = pending.entry(ino).or_insert(PendingWrite { end, mtime: at, writes: 0 });
+        p.end = p.end.max(end);
+        p.mtime = p.mtime.max(at);
+        p.writes += 1;
+    }
+
+    /// Apply the coalesced writes of `ino` to its inode record (not flushed).
+    fn apply_pending(&self, ino: InodeId) -> FsResult<()> {
+        let Some(p) = self.pending.lock().remove(&ino) else { return Ok(()) };
+        // Writers of files with setuid/setgid bits are never coalesced (see
+        // `write`), so the superuser's credentials clear nothing here.
+        let cmd = Command::AfterWrite {
+            ino,
+            end: p.end,
+            writes: p.writes,
+            cred: Credentials::root(),
+            now: p.mtime,
+        };
+        match self.meta.apply(cmd) {
+            Ok(_) | Err(FsError::Stale) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Apply every file's coalesced writes.
+    pub fn apply_all_pending(&self) {
+        let inos: Vec<InodeId> = self.pending.lock().keys().copied().collect();
+        for ino in inos {
+            if let Err(e) = self.apply_pending(ino) {
+                tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
+            }
+        }
+    }
+
     fn attr_of_attr(&self, a: &Attr) -> Attr {
         let mut a = a.clone();
+        if let Some(p) = self.pending.lock().get(&a.ino) {
+            a.size = a.size.max(p.end);
+            a.mtime = a.mtime.max(p.mtime);
+            a.ctime = a.ctime.max(p.mtime);
+            a.change += p.writes;
+        }
         // Inline files report their inline bytes (filled in by `meta`).
         if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
             a.used = self.used_bytes(a.ino, a.size);
@@ -230,8 +304,14 @@ impl LocalFs {
         attrs: SetAttr,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
         self.record(dir)?;
+        if attrs.size.is_some() {
+            // An UNCHECKED create may truncate an existing file: its
+            // coalesced writes must land first, or they would re-extend it.
+            if let Ok(Some(existing)) = self.meta.lookup(dir.ino, name) {
+                self.apply_pending(existing)?;
+            }
+        }
         let t = now();
-        let wants_size = attrs.size;
         let applied = self
             .apply(Command::Create {
                 parent: dir.ino,
@@ -249,7 +329,6 @@ impl LocalFs {
             .object
             .clone()
             .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
-        let _ = wants_size;
         let attr = self.attr_of_attr(&attr);
         Ok(WccReply { value: (self.file_ref(ino, &attr), attr), wcc: self.wcc(&applied, dir.ino) })
     }
@@ -273,6 +352,7 @@ impl ClusterFs for LocalFs {
         guard_ctime: Option<Timestamp>,
     ) -> FsResult<WccReply<()>> {
         self.record(file)?;
+        self.apply_pending(file.ino)?;
         let applied = self
             .apply(Command::SetAttr {
                 ino: file.ino,
@@ -347,10 +427,11 @@ impl ClusterFs for LocalFs {
         if cred.uid != attr.uid && !access::may(&attr, cred, R) && !access::may(&attr, cred, X) {
             return Err(FsError::AccessDenied);
         }
-        if offset >= rec.size {
+        let size = attr.size;
+        if offset >= size {
             return Ok(ReadReply { data: Vec::new(), eof: true, attr });
         }
-        let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(rec.size - offset);
+        let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(size - offset);
         if !rec.chunked {
             let mut data = vec![0u8; n as usize];
             let inline = &rec.inline;
@@ -358,7 +439,7 @@ impl ClusterFs for LocalFs {
                 let end = inline.len().min((offset + n) as usize);
                 data[..end - offset as usize].copy_from_slice(&inline[offset as usize..end]);
             }
-            return Ok(ReadReply { eof: offset + n >= rec.size, data, attr });
+            return Ok(ReadReply { eof: offset + n >= size, data, attr });
         }
         let chunks = self.chunks.clone();
         let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
@@ -380,7 +461,7 @@ impl ClusterFs for LocalFs {
             Ok(out)
         })
         .await?;
-        Ok(ReadReply { eof: offset + n >= rec.size, data, attr })
+        Ok(ReadReply { eof: offset + n >= size, data, attr })
     }
 
     async fn write(
@@ -454,9 +535,27 @@ impl ClusterFs for LocalFs {
             Ok(())
         })
         .await?;
+        // Size and mtime of UNSTABLE writes are coalesced (DESIGN.md §4),
+        // except where a write must clear setuid/setgid at once.
+        let clears_mode = cred.uid != 0 && rec.mode & 0o6000 != 0;
+        if !sync && !clears_mode {
+            let before = self.attr_of(file.ino, &rec);
+            self.note_write(file.ino, end, now());
+            let after = self.attr_of(file.ino, &rec);
+            return Ok(WccReply {
+                value: WriteReply {
+                    count: len as u32,
+                    committed: Stability::Unstable,
+                    verifier: self.verifier,
+                },
+                wcc: Wcc { before: Some(WccAttr::from(&before)), after: Some(after) },
+            });
+        }
+        self.apply_pending(file.ino)?;
         let applied = self.meta.apply(Command::AfterWrite {
             ino: file.ino,
             end,
+            writes: 1,
             cred: cred.clone(),
             now: now(),
         })?;
@@ -481,7 +580,9 @@ impl ClusterFs for LocalFs {
         _count: u32,
     ) -> FsResult<WccReply<WriteVerifier>> {
         let rec = self.record(file)?;
-        let before = WccAttr::from(&rec.to_attr(file.ino));
+        let before = WccAttr::from(&self.attr_of(file.ino, &rec));
+        self.apply_pending(file.ino)?;
+        let rec = self.record(file)?;
         let chunks = self.chunks.clone();
         let ino = file.ino;
         // Data and metadata fsyncs run side by side: on a journaling file
@@ -703,6 +804,7 @@ impl ClusterFs for LocalFs {
     }
 
     async fn shutdown(&self) -> FsResult<()> {
+        self.apply_all_pending();
         let chunks = self.chunks.clone();
         blocking(move || chunks.sync_all()).await?;
         self.flusher.flush().await?;

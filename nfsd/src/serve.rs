@@ -107,6 +107,7 @@ pub fn run(
             .with_context(|| format!("cannot create data directory {}", cfg.server.data_dir.display()))?;
         let identity = Identity::load_or_create(&cfg.server.data_dir)?;
         let fs = Arc::new(LocalFs::open(&cfg.server.data_dir, root_mode)?);
+        fs.start_background();
         let mut exports = Vec::new();
         for r in rules {
             let root = fs

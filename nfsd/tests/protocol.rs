@@ -832,3 +832,48 @@ fn client_allowlist_and_secure_port() {
     let h = reexport_handle(&s.data_dir(), &sec, 0);
     assert_eq!(c.attr(&h).ftype, Ftype3::Dir);
 }
+
+/// DESIGN.md §4: size and mtime of UNSTABLE writes are coalesced in memory.
+/// The node that took the writes answers with them at once; a truncate is
+/// not undone when the coalesced values are applied later; COMMIT makes the
+/// size durable (it survives kill -9).
+#[test]
+fn coalesced_size_and_mtime_of_unstable_writes() {
+    let mut s = Server::start();
+    let mut c = s.client();
+    let root = c.mount("/");
+    let f = c.create_file(&root, b"coalesced", 0o644);
+    let chunk = vec![7u8; 64 * 1024];
+    let mtime0 = c.attr(&f).mtime;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    for i in 0..4u64 {
+        match c.write(&f, i * chunk.len() as u64, &chunk, StableHow::Unstable) {
+            NfsRes::Ok(r) => {
+                let after = r.file_wcc.after.0.expect("post-op attributes");
+                assert_eq!(
+                    after.size,
+                    (i + 1) * chunk.len() as u64,
+                    "WRITE's wcc shows the new size"
+                );
+            }
+            NfsRes::Err(s, _) => panic!("WRITE {s:?}"),
+        }
+    }
+    let a = c.attr(&f);
+    assert_eq!(a.size, 4 * chunk.len() as u64, "GETATTR sees the coalesced size at once");
+    assert!(a.mtime > mtime0, "GETATTR sees the coalesced mtime");
+    assert_eq!(c.read_all(&f).len(), 4 * chunk.len(), "READ honours the coalesced size");
+    // Truncate, then let the background apply run: the size must stay 0.
+    let zero = Sattr3 { size: Some(0), ..Sattr3::default() };
+    assert!(matches!(c.setattr(&f, zero, None), NfsRes::Ok(_)));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(c.attr(&f).size, 0, "a truncate is not undone by writes applied later");
+    // Write again and COMMIT: the size survives a crash.
+    assert!(matches!(c.write(&f, 0, &chunk, StableHow::Unstable), NfsRes::Ok(_)));
+    assert!(matches!(c.commit(&f, 0, 0), NfsRes::Ok(_)));
+    s.kill9();
+    s.start_again();
+    let mut c = s.client();
+    assert_eq!(c.attr(&f).size, chunk.len() as u64, "size after COMMIT is durable");
+    assert_eq!(c.read_all(&f), chunk);
+}

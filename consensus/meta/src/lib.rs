@@ -125,10 +125,12 @@ pub enum Command {
         cred: Credentials,
         now: Timestamp,
     },
-    /// Size and mtime after a data write (the data went to the chunk store).
+    /// Size and mtime after data writes (the data went to the chunk
+    /// store): `writes` writes, the last at `now`, ending at most at `end`.
     AfterWrite {
         ino: InodeId,
         end: u64,
+        writes: u64,
         cred: Credentials,
         now: Timestamp,
     },
@@ -377,14 +379,14 @@ impl Meta {
                 rec.inline = Vec::new();
                 txn.put_inode(ino, rec);
             }
-            Command::AfterWrite { ino, end, cred, now } => {
+            Command::AfterWrite { ino, end, writes, cred, now } => {
                 let mut rec = txn.inode(ino)?;
                 let before = WccAttr::from(&rec.to_attr(ino));
                 rec.size = rec.size.max(end);
                 rec.mode = access::mode_after_write(&rec.to_attr(ino), &cred);
                 rec.mtime = now;
                 rec.ctime = now;
-                rec.change += 1;
+                rec.change += writes.max(1);
                 txn.put_inode(ino, rec);
                 txn.changed(ino, Some(before));
             }

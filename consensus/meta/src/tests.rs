@@ -269,9 +269,13 @@ fn command(m: &Meta, op: &Op, t: u64) -> Command {
             let file = m.lookup(dir(a), &name(n)).expect("lookup").unwrap_or(InodeId(999));
             Command::Link { file, dir: dir(b), name: name(n.wrapping_add(1) % 6), cred, now }
         }
-        Op::Write(f, end) => {
-            Command::AfterWrite { ino: InodeId(2 + f as u64), end: end as u64, cred, now }
-        }
+        Op::Write(f, end) => Command::AfterWrite {
+            ino: InodeId(2 + f as u64),
+            end: end as u64,
+            writes: 1,
+            cred,
+            now,
+        },
         Op::Inline(f, offset, n) => Command::WriteInline {
             ino: InodeId(2 + f as u64),
             offset: offset as u64,
