@@ -49,7 +49,15 @@ pub struct LocalFs {
     /// and every `PENDING_APPLY_INTERVAL`; merged into every attribute this
     /// node returns meanwhile.
     pending: parking_lot::Mutex<HashMap<InodeId, PendingWrite>>,
+    /// Free space last seen on the data file system, and when.
+    space: parking_lot::Mutex<(Instant, u64)>,
+    /// Space kept free for metadata: data writes and creates answer NOSPC
+    /// below it, so removing files to free space always works.
+    reserve_bytes: u64,
 }
+
+/// How long a free-space reading is trusted.
+const SPACE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Data writes to one file not yet applied to its inode record.
 #[derive(Debug, Clone, Copy)]
@@ -74,11 +82,15 @@ impl LocalFs {
     /// Open (or create) the file system under `data_dir`.
     pub fn open(data_dir: &Path, root_mode: u32) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
+        // A new data directory has nothing to recover.
+        let fresh = !data_dir.join("meta").exists();
         let store: Arc<dyn KvStore> = Arc::new(store::SledStore::open(data_dir.join("meta"))?);
         let meta = Arc::new(Meta::open(store.clone(), root_mode, now())?);
         let chunks = Arc::new(ChunkStore::open(&data_dir.join("chunks"), Default::default())?);
         let marker = data_dir.join(CLEAN_SHUTDOWN_MARKER);
-        let clean = marker.exists();
+        let clean = fresh || marker.exists();
+        let total = chunks.fs_stats().map(|s| s.total_bytes).unwrap_or(0);
+        let reserve_bytes = (total / 100).clamp(8 << 20, 1 << 30);
         let fs = LocalFs {
             meta,
             chunks,
@@ -88,10 +100,14 @@ impl LocalFs {
             used_cache: parking_lot::Mutex::new(HashMap::new()),
             inline_locks: (0..INLINE_LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
             pending: parking_lot::Mutex::new(HashMap::new()),
+            space: parking_lot::Mutex::new((Instant::now() - SPACE_CHECK_INTERVAL * 2, 0)),
+            reserve_bytes,
         };
         if clean {
             // From now on a crash must be recognised as one.
-            std::fs::remove_file(&marker)?;
+            if marker.exists() {
+                std::fs::remove_file(&marker)?;
+            }
             std::fs::File::open(data_dir)?.sync_all()?;
         } else {
             fs.recover()?;
@@ -211,6 +227,32 @@ impl LocalFs {
         }
     }
 
+    /// NOSPC when writing `need` more bytes would eat into the space kept
+    /// for metadata (a full disk must still let clients remove files).
+    fn check_space(&self, need: u64) -> FsResult<()> {
+        let avail = {
+            let mut space = self.space.lock();
+            if space.0.elapsed() >= SPACE_CHECK_INTERVAL {
+                let avail = self.chunks.fs_stats().map(|s| s.avail_bytes).map_err(chunk_error)?;
+                *space = (Instant::now(), avail);
+            }
+            // Writes admitted since the reading count against it, so a burst
+            // between two readings cannot run past the reserve.
+            let avail = space.1;
+            space.1 = avail.saturating_sub(need);
+            avail
+        };
+        if avail < self.reserve_bytes.saturating_add(need) {
+            tracing::warn!(
+                avail_bytes = avail,
+                reserve_bytes = self.reserve_bytes,
+                "data file system is full"
+            );
+            return Err(FsError::NoSpace);
+        }
+        Ok(())
+    }
+
     /// Apply coalesced size/mtime changes every `PENDING_APPLY_INTERVAL`,
     /// for as long as the file system is alive.
     pub fn start_background(self: &Arc<Self>) {
@@ -304,6 +346,7 @@ impl LocalFs {
         attrs: SetAttr,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
         self.record(dir)?;
+        self.check_space(0)?;
         if attrs.size.is_some() {
             // An UNCHECKED create may truncate an existing file: its
             // coalesced writes must land first, or they would re-extend it.
@@ -488,6 +531,7 @@ impl ClusterFs for LocalFs {
             .filter(|e| *e <= fsapi::FILE_SIZE_MAX_BYTES)
             .ok_or(FsError::FileTooLarge)?;
         let sync = stable != Stability::Unstable;
+        self.check_space(len)?;
         let mut rec = rec;
         if !rec.chunked {
             let _serial = self.inline_locks[file.ino.0 as usize % INLINE_LOCK_STRIPES].lock().await;
