@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use nfs_server::{Cidr, Limits, Squash};
+use nfs_server::{Cidr, ExportRules, Limits, Squash};
 use serde::Deserialize;
 
 /// The embedded default configuration, with its comments.
@@ -126,18 +126,6 @@ fn default_exports() -> Vec<ExportSection> {
         insecure: false,
         devices: false,
     }]
-}
-
-/// An export's rules, checked, without its root (resolved at start).
-pub struct ExportRules {
-    pub path: String,
-    pub clients: Vec<Cidr>,
-    pub read_only: bool,
-    pub squash: Squash,
-    pub anon_uid: u32,
-    pub anon_gid: u32,
-    pub insecure: bool,
-    pub allow_devices: bool,
 }
 
 impl Config {

@@ -319,6 +319,15 @@ impl LocalFs {
         a
     }
 
+    /// WRITE's reply: `len` bytes written, FILE_SYNC when `sync`.
+    fn write_reply(&self, len: u64, sync: bool, wcc: Wcc) -> WccReply<WriteReply> {
+        let committed = if sync { Stability::FileSync } else { Stability::Unstable };
+        WccReply {
+            value: WriteReply { count: len as u32, committed, verifier: self.verifier },
+            wcc,
+        }
+    }
+
     /// Move an inline file's data into chunk files, durably, before the
     /// record says so (a crash in between leaves the inline data in force
     /// and the copy is removed by recovery).
@@ -548,14 +557,7 @@ impl ClusterFs for LocalFs {
                     if sync {
                         self.flusher.flush().await?;
                     }
-                    return Ok(WccReply {
-                        value: WriteReply {
-                            count: len as u32,
-                            committed: if sync { Stability::FileSync } else { Stability::Unstable },
-                            verifier: self.verifier,
-                        },
-                        wcc: self.wcc(&applied, file.ino),
-                    });
+                    return Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)));
                 }
                 self.make_chunked(file.ino, &rec).await?;
                 rec = self.record(file)?;
@@ -586,14 +588,8 @@ impl ClusterFs for LocalFs {
             let before = self.attr_of(file.ino, &rec);
             self.note_write(file.ino, end, now());
             let after = self.attr_of(file.ino, &rec);
-            return Ok(WccReply {
-                value: WriteReply {
-                    count: len as u32,
-                    committed: Stability::Unstable,
-                    verifier: self.verifier,
-                },
-                wcc: Wcc { before: Some(WccAttr::from(&before)), after: Some(after) },
-            });
+            let wcc = Wcc { before: Some(WccAttr::from(&before)), after: Some(after) };
+            return Ok(self.write_reply(len, false, wcc));
         }
         self.apply_pending(file.ino)?;
         let applied = self.meta.apply(Command::AfterWrite {
@@ -606,14 +602,7 @@ impl ClusterFs for LocalFs {
         if sync {
             self.flusher.flush().await?;
         }
-        Ok(WccReply {
-            value: WriteReply {
-                count: len as u32,
-                committed: if sync { Stability::FileSync } else { Stability::Unstable },
-                verifier: self.verifier,
-            },
-            wcc: self.wcc(&applied, file.ino),
-        })
+        Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)))
     }
 
     async fn commit(

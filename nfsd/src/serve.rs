@@ -114,17 +114,7 @@ pub fn run(
                 .ensure_path(&r.path)
                 .await
                 .map_err(|e| anyhow::anyhow!("export {}: cannot create or resolve the path: {e}", r.path))?;
-            exports.push(Export {
-                path: r.path,
-                root,
-                clients: r.clients,
-                read_only: r.read_only,
-                squash: r.squash,
-                anon_uid: r.anon_uid,
-                anon_gid: r.anon_gid,
-                insecure: r.insecure,
-                allow_devices: r.allow_devices,
-            });
+            exports.push(Export { rules: r, root });
         }
         let listener = TcpListener::bind(cfg.server.listen)
             .await
@@ -140,7 +130,7 @@ pub fn run(
                 Err(e) => tracing::info!(error = %e, "PORTMAP not served on port 111"),
             }
         }
-        let export_paths: Vec<String> = exports.iter().map(|e| e.path.clone()).collect();
+        let export_paths: Vec<String> = exports.iter().map(|e| e.rules.path.clone()).collect();
         let server = Arc::new(Server::new(
             fs.clone(),
             ServerConfig {

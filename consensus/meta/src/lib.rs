@@ -238,11 +238,6 @@ impl Meta {
         self.epoch
     }
 
-    /// The store, for flushing.
-    pub fn store(&self) -> &Arc<dyn KvStore> {
-        &self.store
-    }
-
     /// The live record of `ino`, or `None` when it does not exist.
     pub fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, MetaError> {
         read_inode(&*self.store, ino, self.epoch)

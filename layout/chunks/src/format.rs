@@ -7,7 +7,7 @@
 //! An entry past the end of the file reads as `(0, 0)`: never written, the
 //! block must be zeros.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -121,17 +121,15 @@ pub(crate) fn check_header(path: &Path, raw: &[u8]) -> Result<(), ChunkError> {
 
 /// Decode `count` entries from `raw`, of which `len` bytes were read (the
 /// rest lies past the end of the file: never written).
+/// `path` is called only to name the sidecar in an error.
 pub(crate) fn decode_entries(
-    path: &Path,
+    path: impl FnOnce() -> PathBuf,
     raw: &[u8],
     len: usize,
     count: usize,
 ) -> Result<Vec<Entry>, ChunkError> {
     if len % SIDECAR_ENTRY_BYTES as usize != 0 {
-        return Err(ChunkError::Sidecar {
-            path: path.to_path_buf(),
-            reason: "ends inside an entry".into(),
-        });
+        return Err(ChunkError::Sidecar { path: path(), reason: "ends inside an entry".into() });
     }
     let present = len / SIDECAR_ENTRY_BYTES as usize;
     Ok((0..count)

@@ -249,14 +249,16 @@ impl ChunkStore {
         first_block: u64,
         count: usize,
     ) -> Result<Vec<Entry>, ChunkError> {
-        let path = self.sum_path(ino, chunk);
         let Some(sum) = sum else {
             return Ok(vec![Entry::NEVER_WRITTEN; count]);
         };
         let mut raw = vec![0u8; count * SIDECAR_ENTRY_BYTES as usize];
         let off = SIDECAR_HEADER_BYTES + first_block * SIDECAR_ENTRY_BYTES;
-        let n = pread_full(sum, &mut raw, off).map_err(|e| ChunkError::io(&path, e))?;
-        decode_entries(&path, &raw, n, count)
+        // The path is only formatted when an error needs it: this runs on
+        // every read and write.
+        let n = pread_full(sum, &mut raw, off)
+            .map_err(|e| ChunkError::io(self.sum_path(ino, chunk), e))?;
+        decode_entries(|| self.sum_path(ino, chunk), &raw, n, count)
     }
 
     fn write_entries(

@@ -79,9 +79,10 @@ impl Drc {
                 break;
             }
             g.order.pop_front();
-            if matches!(g.map.get(&k), Some(State::Done(_))) {
-                g.map.remove(&k);
-            }
+            // An entry leaves the map with its place in `order`, in progress
+            // or not: every map entry has exactly one place, so none leaks.
+            // (A call evicted while running just loses its protection.)
+            g.map.remove(&k);
         }
         match g.map.get(&key) {
             Some(State::InProgress) => DrcLookup::InProgress,
@@ -94,14 +95,12 @@ impl Drc {
         }
     }
 
-    /// Record the reply of a call begun with [`Drc::begin`].
+    /// Record the reply of a call begun with [`Drc::begin`] (unless it was
+    /// evicted meanwhile).
     pub fn finish(&self, key: DrcKey, reply: Arc<Vec<u8>>) {
-        self.inner.lock().map.insert(key, State::Done(reply));
-    }
-
-    /// Forget a call that produced no reply.
-    pub fn abandon(&self, key: DrcKey) {
-        self.inner.lock().map.remove(&key);
+        if let Some(state) = self.inner.lock().map.get_mut(&key) {
+            *state = State::Done(reply);
+        }
     }
 }
 
@@ -140,5 +139,21 @@ mod tests {
         }
         assert!(d.inner.lock().map.len() <= 5);
         assert_eq!(d.begin(key(0)), DrcLookup::New, "old entries were evicted");
+    }
+
+    /// A call still running when it is evicted must not stay in the map
+    /// for ever once it finishes.
+    #[test]
+    fn calls_evicted_while_running_do_not_leak() {
+        let d = Drc::new(4, Duration::from_secs(60));
+        for x in 0..100 {
+            assert_eq!(d.begin(key(x)), DrcLookup::New);
+        }
+        for x in 0..100 {
+            d.finish(key(x), Arc::new(vec![]));
+        }
+        let g = d.inner.lock();
+        assert!(g.map.len() <= 5, "map holds {} entries", g.map.len());
+        assert_eq!(g.map.len(), g.order.len(), "every entry has a place in the eviction order");
     }
 }

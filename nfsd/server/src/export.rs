@@ -90,13 +90,19 @@ impl FromStr for Cidr {
     }
 }
 
-/// One exported subtree with its rules.
+/// One exported subtree: its rules and the directory its path names.
 #[derive(Debug, Clone)]
 pub struct Export {
+    pub rules: ExportRules,
+    /// The directory `rules.path` names (resolved at start).
+    pub root: FileRef,
+}
+
+/// What an export allows, as configured.
+#[derive(Debug, Clone)]
+pub struct ExportRules {
     /// The path clients mount, e.g. `/` or `/projects`.
     pub path: String,
-    /// The directory the path names.
-    pub root: FileRef,
     /// Clients allowed (`*` for all).
     pub clients: Vec<Cidr>,
     pub read_only: bool,
@@ -109,7 +115,7 @@ pub struct Export {
     pub allow_devices: bool,
 }
 
-impl Export {
+impl ExportRules {
     /// True when `peer` may use this export at all.
     pub fn admits(&self, peer: SocketAddr) -> bool {
         let allowed = self.clients.iter().any(|c| c.contains(peer.ip()));
@@ -136,12 +142,10 @@ impl Export {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fsapi::{Generation, InodeId, SnapshotId};
 
-    fn export(clients: &[&str], squash: Squash, insecure: bool) -> Export {
-        Export {
+    fn export(clients: &[&str], squash: Squash, insecure: bool) -> ExportRules {
+        ExportRules {
             path: "/".into(),
-            root: FileRef { snapshot: SnapshotId(0), ino: InodeId(1), generation: Generation(1) },
             clients: clients.iter().map(|c| c.parse().expect("cidr")).collect(),
             read_only: false,
             squash,

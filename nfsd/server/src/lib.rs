@@ -23,7 +23,7 @@ mod portmap;
 mod transport;
 
 pub use drc::{Drc, DrcKey, DrcLookup};
-pub use export::{Cidr, Export, Squash};
+pub use export::{Cidr, Export, ExportRules, Squash};
 pub use handle::{HandleCodec, HandleError, HANDLE_LEN_BYTES};
 pub use transport::{serve, Limits};
 

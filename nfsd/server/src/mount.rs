@@ -37,18 +37,18 @@ impl<F: ClusterFs> Server<F> {
             .exports
             .iter()
             .enumerate()
-            .filter(|(_, x)| is_below(want, &x.path))
-            .max_by_key(|(_, x)| x.path.len());
+            .filter(|(_, x)| is_below(want, &x.rules.path))
+            .max_by_key(|(_, x)| x.rules.path.len());
         let Some((i, x)) = best else {
             tracing::info!(client = %c.peer, path = %want, "MNT of a path that is not exported");
             return MntRes::Err(MountStat3::Noent);
         };
-        if !x.admits(c.peer) {
+        if !x.rules.admits(c.peer) {
             tracing::warn!(client = %c.peer, path = %want, "MNT refused by the export's client rules");
             return MntRes::Err(MountStat3::Acces);
         }
-        let cred = x.map_credentials(c.auth.map(|a| (a.uid, a.gid, a.gids.as_slice())));
-        let rest = if x.path == "/" { want } else { &want[x.path.len()..] };
+        let cred = x.rules.map_credentials(c.auth.map(|a| (a.uid, a.gid, a.gids.as_slice())));
+        let rest = if x.rules.path == "/" { want } else { &want[x.rules.path.len()..] };
         let mut at = x.root;
         for part in rest.split('/').filter(|p| !p.is_empty()) {
             if part == "." || part == ".." {
@@ -123,8 +123,9 @@ impl<F: ClusterFs> Server<F> {
                     .exports
                     .iter()
                     .map(|x| ExportNode {
-                        dir: DirPath(x.path.as_bytes().to_vec()),
+                        dir: DirPath(x.rules.path.as_bytes().to_vec()),
                         groups: x
+                            .rules
                             .clients
                             .iter()
                             .map(|c| Name(c.to_string().into_bytes()))

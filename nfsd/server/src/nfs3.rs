@@ -71,24 +71,25 @@ impl<F: ClusterFs> Server<F> {
             crate::HandleError::Stale => Nfsstat3::Stale,
         })?;
         let export = self.exports.get(idx as usize).ok_or(Nfsstat3::Stale)?;
-        if !export.admits(c.peer) {
-            tracing::warn!(client = %c.peer, export = %export.path, "request refused by the export's client rules");
+        if !export.rules.admits(c.peer) {
+            tracing::warn!(client = %c.peer, export = %export.rules.path, "request refused by the export's client rules");
             return Err(Nfsstat3::Acces);
         }
         Ok(Target { export, export_index: idx, file })
     }
 
     fn creds(&self, c: &Call<'_>, t: &Target<'_>) -> Credentials {
-        t.export.map_credentials(c.auth.map(|a| (a.uid, a.gid, a.gids.as_slice())))
+        t.export.rules.map_credentials(c.auth.map(|a| (a.uid, a.gid, a.gids.as_slice())))
     }
 
-    /// Refuse changes through read-only exports and inside snapshots.
-    fn writable(t: &Target<'_>) -> Result<(), Nfsstat3> {
-        if t.export.read_only || t.file.snapshot != SnapshotId::LIVE {
-            Err(Nfsstat3::Rofs)
-        } else {
-            Ok(())
+    /// [`Server::resolve`] a handle whose object is to change: refused
+    /// through read-only exports and inside snapshots.
+    fn resolve_writable(&self, c: &Call<'_>, fh: &NfsFh3) -> Result<Target<'_>, Nfsstat3> {
+        let t = self.resolve(c, fh)?;
+        if t.export.rules.read_only || t.file.snapshot != SnapshotId::LIVE {
+            return Err(Nfsstat3::Rofs);
         }
+        Ok(t)
     }
 
     fn fh(&self, t: &Target<'_>, file: FileRef) -> NfsFh3 {
@@ -160,7 +161,7 @@ impl<F: ClusterFs> Server<F> {
 
     async fn setattr(&self, c: &Call<'_>, a: SetattrArgs) -> SetattrRes {
         let fail = |s, w| NfsRes::Err(s, SetattrResFail { obj_wcc: w });
-        let t = match self.resolve(c, &a.object).and_then(|t| Self::writable(&t).map(|_| t)) {
+        let t = match self.resolve_writable(c, &a.object) {
             Ok(t) => t,
             Err(s) => return fail(s, no_wcc()),
         };
@@ -204,7 +205,7 @@ impl<F: ClusterFs> Server<F> {
         let cred = self.creds(c, &t);
         match self.fs.access(&cred, t.file, AccessMask(a.access)).await {
             Ok((mut granted, attr)) => {
-                if t.export.read_only || t.file.snapshot != SnapshotId::LIVE {
+                if t.export.rules.read_only || t.file.snapshot != SnapshotId::LIVE {
                     granted.0 &= !(AccessMask::MODIFY | AccessMask::EXTEND | AccessMask::DELETE);
                 }
                 NfsRes::Ok(AccessResOk {
@@ -259,7 +260,7 @@ impl<F: ClusterFs> Server<F> {
 
     async fn write(&self, c: &Call<'_>, a: WriteArgs) -> WriteRes {
         let fail = |s, w| NfsRes::Err(s, WriteResFail { file_wcc: w });
-        let t = match self.resolve(c, &a.file).and_then(|t| Self::writable(&t).map(|_| t)) {
+        let t = match self.resolve_writable(c, &a.file) {
             Ok(t) => t,
             Err(s) => return fail(s, no_wcc()),
         };
@@ -310,8 +311,7 @@ impl<F: ClusterFs> Server<F> {
 
     /// Resolve the directory of a creating call and check it is writable.
     fn create_target(&self, c: &Call<'_>, dir: &NfsFh3) -> Result<Target<'_>, Box<CreateRes>> {
-        self.resolve(c, dir)
-            .and_then(|t| Self::writable(&t).map(|_| t))
+        self.resolve_writable(c, dir)
             .map_err(|s| Box::new(NfsRes::Err(s, CreateResFail { dir_wcc: no_wcc() })))
     }
 
@@ -362,7 +362,7 @@ impl<F: ClusterFs> Server<F> {
             MknodData3::Fifo(s) => (SpecialKind::Fifo, s),
             MknodData3::Sock(s) => (SpecialKind::Socket, s),
             MknodData3::Chr(d) | MknodData3::Blk(d) => {
-                if !t.export.allow_devices {
+                if !t.export.rules.allow_devices {
                     return NfsRes::Err(
                         Nfsstat3::Perm,
                         CreateResFail {
@@ -389,7 +389,7 @@ impl<F: ClusterFs> Server<F> {
     }
 
     async fn remove(&self, c: &Call<'_>, what: DirOpArgs3, directory: bool) -> RemoveRes {
-        let t = match self.resolve(c, &what.dir).and_then(|t| Self::writable(&t).map(|_| t)) {
+        let t = match self.resolve_writable(c, &what.dir) {
             Ok(t) => t,
             Err(s) => return NfsRes::Err(s, DirWcc { dir_wcc: no_wcc() }),
         };
@@ -409,10 +409,10 @@ impl<F: ClusterFs> Server<F> {
     }
 
     async fn rename(&self, c: &Call<'_>, a: RenameArgs) -> RenameRes {
+        // Both directories change.
         let targets = self
-            .resolve(c, &a.from.dir)
-            .and_then(|f| Self::writable(&f).map(|_| f))
-            .and_then(|f| self.resolve(c, &a.to.dir).map(|t| (f, t)));
+            .resolve_writable(c, &a.from.dir)
+            .and_then(|f| self.resolve_writable(c, &a.to.dir).map(|t| (f, t)));
         let (from, to) = match targets {
             Ok(x) => x,
             Err(s) => {
@@ -444,8 +444,7 @@ impl<F: ClusterFs> Server<F> {
     async fn link(&self, c: &Call<'_>, a: LinkArgs) -> LinkRes {
         let targets = self
             .resolve(c, &a.file)
-            .and_then(|f| self.resolve(c, &a.link.dir).map(|d| (f, d)))
-            .and_then(|(f, d)| Self::writable(&d).map(|_| (f, d)));
+            .and_then(|f| self.resolve_writable(c, &a.link.dir).map(|d| (f, d)));
         let (file, dir) = match targets {
             Ok(x) => x,
             Err(s) => {
