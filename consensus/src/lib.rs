@@ -1,0 +1,2 @@
+//! `consensus`: Cairn's Raft (skeleton; being built).
+pub use raft;

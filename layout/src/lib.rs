@@ -1,0 +1,1 @@
+//! `layout`: pure placement (skeleton; being built).
