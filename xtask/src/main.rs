@@ -224,7 +224,7 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         } else if !setup_ok {
             Outcome::Fail("setup failed: no guest".into())
         } else {
-            to(run(root, &root.join("nfsd/tests/kernel/run-v3").to_string_lossy(), &[]))
+            to(run(root, &root.join("nfsd/tests/kernel/run").to_string_lossy(), &["--vers", "3"]))
         }
     });
 

@@ -1,12 +1,14 @@
 #!/bin/bash
-# v3-suite.sh: NFSv3 checks with the Linux kernel client. Runs inside the test guest as root
-# (see nfsd/tests/kernel/run-v3, which starts the server and the guest).
+# suite.sh: checks with the Linux kernel client, over NFSv3, NFSv4.0, NFSv4.1 or whatever a bare
+# mount negotiates. Runs inside the test guest as root (see nfsd/tests/kernel/run, which starts
+# the server and the guest).
 #
 # Every check prints "ok - NAME [time]", "ok - NAME # SKIP why" or "not ok - NAME: why [time]"
 # (then the last lines of its log, prefixed "#"). The last line is "N passed, M failed";
 # the exit status is 1 when any check failed.
 #
 # Environment (defaults fit Cairn behind `guest-run --fwd 2049:PORT`):
+#   NFS_VERS        3 (default), 4.0, 4.1, 4.2, or "bare" (no vers= option: the client picks)
 #   NFS_SERVER      server name in the guest (default: host)
 #   MOUNT_PORT      MOUNT protocol port seen by the guest (default 2049: Cairn serves MOUNT on its NFS port)
 #   NFS_EXTRA_OPTS  extra mount options, e.g. noacl
@@ -28,12 +30,22 @@ TREE_SRC=${TREE_SRC:-/usr/lib/python3.11 /usr/share/zoneinfo}
 BIGDIR_N=${BIGDIR_N:-100000}
 ONLY=${ONLY:-}
 SKIP=${SKIP:-}
-OPTS="vers=3,proto=tcp,port=2049,mountproto=tcp,mountport=$MOUNT_PORT,nolock${NFS_EXTRA_OPTS:+,$NFS_EXTRA_OPTS}"
+NFS_VERS=${NFS_VERS:-3}
+case $NFS_VERS in
+    3) OPTS="vers=3,proto=tcp,port=2049,mountproto=tcp,mountport=$MOUNT_PORT,nolock" ;;
+    4.0) OPTS="vers=4.0,port=2049,clientaddr=0.0.0.0" ;;
+    4.1|4.2) OPTS="vers=$NFS_VERS,port=2049" ;;
+    bare) OPTS="port=2049" ;;
+    *) echo "suite.sh: NFS_VERS must be 3, 4.0, 4.1, 4.2 or bare, not '$NFS_VERS'" >&2; exit 2 ;;
+esac
+OPTS="$OPTS${NFS_EXTRA_OPTS:+,$NFS_EXTRA_OPTS}"
+v4() { [ "$NFS_VERS" != 3 ]; }
 MNT=/mnt/nfs
 SQ=/mnt/squash
-W=$MNT/v3suite.$(date +%s).$$      # work directory on the export
-LOGS=/tmp/v3suite
-mkdir -p "$LOGS" "$MNT" "$SQ"
+MNT2=/mnt/nfs2
+W=$MNT/suite.$(date +%s).$$      # work directory on the export
+LOGS=/tmp/suite
+mkdir -p "$LOGS" "$MNT" "$SQ" "$MNT2"
 
 passed=0 failed=0 skipped=0 failed_names=()
 now() { date +%s.%N; }
@@ -104,7 +116,14 @@ finish() {
 
 c_mount() {
     must mnt "$ROOT_EXPORT" "" "$MNT"
-    grep -q " $MNT nfs " /proc/mounts || fail "not in /proc/mounts"
+    grep -qE " $MNT nfs4? " /proc/mounts || fail "not in /proc/mounts"
+    local vers; vers=$(grep " $MNT nfs" /proc/mounts | grep -o 'vers=[0-9.]*' | head -n 1)
+    echo "time: mounted with $vers"
+    case $NFS_VERS in
+        3) eq "$vers" vers=3 "negotiated version" ;;
+        4.*) eq "$vers" "vers=$NFS_VERS" "negotiated version" ;;
+        bare) case $vers in vers=4.*) ;; *) fail "a bare mount negotiated $vers, expected NFSv4" ;; esac ;;
+    esac
     must mkdir "$W"
     echo hello > "$W/hello" || fail "cannot write $W/hello"
     eq "$(cat "$W/hello")" hello "read back"
@@ -365,6 +384,115 @@ c_silly_rename() {
     eq "$(ls -A "$d")" "" ".nfs file left after close"
 }
 
+# NFSv4: a file open through one mount and removed through another (a separate superblock, so
+# the client cannot silly-rename) stays readable until closed (RFC 7530 §9.6: the server keeps
+# the file while it is open), and its name is gone at once.
+c_open_unlink() {
+    local d=$W/openunlink; must mkdir "$d"
+    printf 'kept-until-close\n' > "$d/f"
+    must mnt "$ROOT_EXPORT" nosharecache "$MNT2"
+    exec 7< "$d/f"
+    must rm "$MNT2${W#$MNT}/openunlink/f"
+    umount "$MNT2" || fail "umount $MNT2"
+    eq "$(cat <&7)" kept-until-close "read through an fd opened before the other mount removed the file"
+    exec 7<&-
+    [ ! -e "$d/f" ] || fail "removed name still visible"
+    eq "$(ls -A "$d")" "" "directory after close"
+}
+
+# flock(2): exclusive against exclusive and shared conflicts between two processes, shared
+# locks coexist, and unlock lets the other in (the v4 client turns flock into whole-file LOCKs).
+c_flock() {
+    local f=$W/flock; : > "$f"
+    flock -x "$f" sleep 4 & local holder=$!
+    sleep 1
+    refused "" flock -n -x "$f" true
+    refused "" flock -n -s "$f" true
+    wait $holder
+    must flock -n -x "$f" true
+    flock -s "$f" sleep 4 & holder=$!
+    sleep 1
+    must flock -n -s "$f" true
+    refused "" flock -n -x "$f" true
+    wait $holder
+    must flock -n -x "$f" true
+}
+
+# fcntl byte-range locks between two processes: overlapping write locks conflict, disjoint
+# ranges do not, read locks share, F_GETLK reports the holder's range, unlock releases.
+c_fcntl_locks() {
+    local f=$W/fcntl; must dd if=/dev/zero of="$f" bs=1k count=64 status=none
+    cat > /tmp/holder.py <<'PY'
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX, 100, 1000)     # bytes 1000..1099, write lock
+fcntl.lockf(fd, fcntl.LOCK_SH, 100, 5000)     # bytes 5000..5099, read lock (fd is O_RDWR)
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+PY
+    cat > /tmp/probe.py <<'PY'
+import errno, fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+def try_lock(kind, length, start):
+    try:
+        fcntl.lockf(fd, kind | fcntl.LOCK_NB, length, start)
+        fcntl.lockf(fd, fcntl.LOCK_UN, length, start)
+        return "granted"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+out = [
+    try_lock(fcntl.LOCK_EX, 10, 1050),   # inside the write-locked range
+    try_lock(fcntl.LOCK_SH, 10, 1095),   # overlaps its end
+    try_lock(fcntl.LOCK_EX, 100, 2000),  # disjoint
+    try_lock(fcntl.LOCK_SH, 10, 5010),   # read lock over a read lock
+    try_lock(fcntl.LOCK_EX, 10, 5010),   # write lock over a read lock
+]
+# F_GETLK: who holds byte 1050? struct flock: short type, short whence, off_t start, off_t len, pid_t pid
+req = struct.pack("hhqqi", fcntl.F_WRLCK, 0, 1050, 1, 0)
+res = fcntl.fcntl(fd, fcntl.F_GETLK, req + b"\0" * 4)
+t, _, start, length, _ = struct.unpack("hhqqi", res[:28])
+out.append("getlk=%s:%d:%d" % ("W" if t == fcntl.F_WRLCK else "R" if t == fcntl.F_RDLCK else "U", start, length))
+print(" ".join(out))
+PY
+    rm -f /tmp/held; python3 /tmp/holder.py "$f" /tmp/held 6 & local holder=$!
+    local i; for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done
+    [ -e /tmp/held ] || fail "the holder did not take its locks"
+    eq "$(python3 /tmp/probe.py "$f")" "EAGAIN EAGAIN granted granted EAGAIN getlk=W:1000:100" "lock attempts of a second process"
+    wait $holder
+    eq "$(python3 /tmp/probe.py "$f" | cut -d' ' -f1-5)" "granted granted granted granted granted" "after the holder exited"
+}
+
+# A process killed while holding a lock: the kernel releases it (LOCKU on close of the last fd),
+# and another process gets it at once, not after the lease.
+c_lock_killed() {
+    local f=$W/killed; : > "$f"
+    rm -f /tmp/held
+    python3 -c "
+import fcntl, os, sys, time
+fd = os.open('$f', os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX)
+open('/tmp/held', 'w').close(); time.sleep(600)" & local holder=$!
+    local i; for i in $(seq 50); do [ -e /tmp/held ] && break; sleep 0.1; done
+    [ -e /tmp/held ] || fail "the holder did not take its lock"
+    py "
+import fcntl
+fd = os.open('$f', os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('granted while held'); sys.exit(1)
+except OSError as e:
+    sys.exit(0 if e.errno in (errno.EAGAIN, errno.EACCES) else 1)" || fail "a held lock was granted to another process"
+    kill -9 $holder; wait $holder 2>/dev/null
+    local t0; t0=$(now)
+    py "
+import fcntl, time
+fd = os.open('$f', os.O_RDWR)
+for _ in range(100):
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); sys.exit(0)
+    except OSError: time.sleep(0.1)
+sys.exit(1)" || fail "the lock of a killed process was not released within 10 s"
+    echo "time: lock free $(secs "$t0" "$(now)") after kill -9"
+}
+
 c_bigfile() {
     local f=$W/big.bin
     must dd if=/dev/urandom of=/tmp/big.src bs=1M count=48 status=none
@@ -520,9 +648,9 @@ c_cleanup() {
 }
 
 # ---- run -------------------------------------------------------------------------
-echo "# NFSv3 kernel client suite: $(uname -r), server $NFS_SERVER:$ROOT_EXPORT, -o $OPTS"
+echo "# kernel client suite (NFS_VERS=$NFS_VERS): $(uname -r), server $NFS_SERVER:$ROOT_EXPORT, -o $OPTS"
 check mount c_mount
-if ! grep -q " $MNT nfs " /proc/mounts; then
+if ! grep -qE " $MNT nfs4? " /proc/mounts; then
     echo "# cannot continue without the mount"
     finish
 fi
@@ -537,6 +665,17 @@ check devnode c_devnode
 check attrs c_attrs
 check create_excl c_create_excl
 check silly_rename c_silly_rename
+if v4; then
+    check open_unlink c_open_unlink
+    check flock c_flock
+    check fcntl_locks c_fcntl_locks
+    check lock_killed c_lock_killed
+else
+    skip open_unlink "NFSv4 only (v3 has silly rename)"
+    skip flock "v3 runs with nolock (no NLM)"
+    skip fcntl_locks "v3 runs with nolock (no NLM)"
+    skip lock_killed "v3 runs with nolock (no NLM)"
+fi
 check bigfile c_bigfile
 check perm c_perm
 if [ -n "$SQUASH_EXPORT" ]; then check squash c_squash; else skip squash "no SQUASH_EXPORT"; fi
