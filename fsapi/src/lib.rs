@@ -200,4 +200,15 @@ pub trait ClusterFs: Send + Sync + 'static {
 
     /// Make every acknowledged change durable and stop accepting work.
     fn shutdown(&self) -> impl Future<Output = FsResult<()>> + Send;
+
+    /// A client opened `file` (NFSv4 OPEN): until the matching
+    /// [`ClusterFs::release`], removing its last name leaves it readable and
+    /// writable through its handle (RFC 7530 §9.9: the server keeps a file
+    /// that is open; NFSv3 clients silly-rename instead). Holds count.
+    fn hold(&self, file: FileRef);
+
+    /// The end of one [`ClusterFs::hold`] (CLOSE, or the client's state
+    /// expired): when it was the last and the file has no name left, the
+    /// file is freed now.
+    fn release(&self, file: FileRef) -> impl Future<Output = ()> + Send;
 }

@@ -19,6 +19,8 @@ pub struct Config {
     pub server: ServerSection,
     #[serde(default)]
     pub limits: LimitsSection,
+    #[serde(default)]
+    pub nfs4: Nfs4Section,
     #[serde(default = "default_exports", rename = "export")]
     pub exports: Vec<ExportSection>,
 }
@@ -79,6 +81,46 @@ impl LimitsSection {
             calls_in_flight_max: self.calls_in_flight_max.max(1),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..Limits::default()
+        }
+    }
+}
+
+/// NFSv4 state and id mapping.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Nfs4Section {
+    pub lease_secs: u64,
+    pub grace: bool,
+    pub id_domain: String,
+    pub owner_format: String,
+}
+
+impl Default for Nfs4Section {
+    fn default() -> Self {
+        Nfs4Section {
+            lease_secs: 90,
+            grace: true,
+            id_domain: "localdomain".into(),
+            owner_format: "numeric".into(),
+        }
+    }
+}
+
+impl Nfs4Section {
+    /// Checked lease time.
+    pub fn lease(&self) -> anyhow::Result<Duration> {
+        if !(5..=3600).contains(&self.lease_secs) {
+            bail!("nfs4.lease_secs must be between 5 and 3600, not {}", self.lease_secs);
+        }
+        Ok(Duration::from_secs(self.lease_secs))
+    }
+
+    /// Checked owner format: "numeric" or "name".
+    pub fn names(&self) -> anyhow::Result<bool> {
+        match self.owner_format.as_str() {
+            "numeric" => Ok(false),
+            "name" => Ok(true),
+            other => bail!("nfs4.owner_format must be \"numeric\" or \"name\", not \"{other}\""),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct LocalFs {
     /// Space kept free for metadata: data writes and creates answer NOSPC
     /// below it, so removing files to free space always works.
     reserve_bytes: u64,
+    /// Files held open by NFSv4 clients, with their hold counts: removing
+    /// their last name makes them orphans, freed at the last release.
+    held: parking_lot::Mutex<HashMap<InodeId, u32>>,
 }
 
 /// How long a free-space reading is trusted.
@@ -102,6 +105,7 @@ impl LocalFs {
             pending: parking_lot::Mutex::new(HashMap::new()),
             space: parking_lot::Mutex::new((Instant::now() - SPACE_CHECK_INTERVAL * 2, 0)),
             reserve_bytes,
+            held: parking_lot::Mutex::new(HashMap::new()),
         };
         if clean {
             // From now on a crash must be recognised as one.
@@ -112,7 +116,32 @@ impl LocalFs {
         } else {
             fs.recover()?;
         }
+        // Nothing is held open across a restart: free the orphans left by
+        // the previous run (files removed while open).
+        loop {
+            let orphans = fs.meta.orphans(1024)?;
+            if orphans.is_empty() {
+                break;
+            }
+            tracing::info!(files = orphans.len(), "freeing files that were removed while open");
+            for ino in orphans {
+                let applied = fs.meta.apply(Command::ReleaseOrphan { ino })?;
+                for ino in applied.freed {
+                    fs.chunks.remove_inode(ino)?;
+                }
+            }
+        }
         Ok(fs)
+    }
+
+    /// The inode that `name` in `dir` names, when a client holds it open (so
+    /// a removal must keep it).
+    fn held_child(&self, dir: FileRef, name: &[u8]) -> Option<InodeId> {
+        if self.held.lock().is_empty() {
+            return None;
+        }
+        let child = self.meta.lookup(dir.ino, name).ok().flatten()?;
+        self.held.lock().contains_key(&child).then_some(child)
     }
 
     /// After an unclean stop: the chunk files may hold data of UNSTABLE
@@ -695,6 +724,7 @@ impl ClusterFs for LocalFs {
                 directory: false,
                 cred: cred.clone(),
                 now: now(),
+                keep: self.held_child(dir, name),
             })
             .await?;
         Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
@@ -709,6 +739,7 @@ impl ClusterFs for LocalFs {
                 directory: true,
                 cred: cred.clone(),
                 now: now(),
+                keep: None,
             })
             .await?;
         Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
@@ -732,6 +763,7 @@ impl ClusterFs for LocalFs {
                 to_name: to_name.to_vec(),
                 cred: cred.clone(),
                 now: now(),
+                keep: self.held_child(to_dir, to_name),
             })
             .await?;
         Ok(RenameReply {
@@ -834,6 +866,33 @@ impl ClusterFs for LocalFs {
 
     fn write_verifier(&self) -> WriteVerifier {
         self.verifier
+    }
+
+    fn hold(&self, file: FileRef) {
+        *self.held.lock().entry(file.ino).or_insert(0) += 1;
+    }
+
+    async fn release(&self, file: FileRef) {
+        {
+            let mut held = self.held.lock();
+            match held.get_mut(&file.ino) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    return;
+                }
+                Some(_) => {
+                    held.remove(&file.ino);
+                }
+                None => return,
+            }
+        }
+        if let Ok(Some(rec)) = self.meta.inode(file.ino) {
+            if rec.nlink == 0 {
+                if let Err(e) = self.apply(Command::ReleaseOrphan { ino: file.ino }).await {
+                    tracing::warn!(ino = file.ino.0, error = %e, "could not free a removed file at its last close");
+                }
+            }
+        }
     }
 
     async fn shutdown(&self) -> FsResult<()> {

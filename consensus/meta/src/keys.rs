@@ -9,6 +9,7 @@
 //! | `d` parent name `\0` epoch            | [`DirentValue`] or tombstone |
 //! | `c` parent cookie epoch               | [`CookieValue`] or tombstone |
 //! | `s` name                              | state machine scalars    |
+//! | `o` ino                               | empty: an orphan (no name left, kept while open) |
 //!
 //! Names never contain NUL (checked before any write), so `name \0` is a
 //! prefix no other name shares. Reading the live tree takes the newest
@@ -30,6 +31,16 @@ pub(crate) const INODE: u8 = b'i';
 pub(crate) const DIRENT: u8 = b'd';
 pub(crate) const COOKIE: u8 = b'c';
 pub(crate) const SCALAR: u8 = b's';
+pub(crate) const ORPHAN: u8 = b'o';
+
+/// `o` ino — an inode whose last name was removed while a client held it
+/// open: kept until [`crate::Command::ReleaseOrphan`].
+pub(crate) fn orphan(ino: InodeId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(ORPHAN);
+    k.extend_from_slice(&ino.0.to_be_bytes());
+    k
+}
 
 /// `i` ino — the prefix of every version of one inode.
 pub(crate) fn inode_prefix(ino: InodeId) -> Vec<u8> {

@@ -102,6 +102,10 @@ pub enum Command {
         directory: bool,
         cred: Credentials,
         now: Timestamp,
+        /// An inode a client holds open: if this removes its last name, it
+        /// becomes an orphan instead of being freed (RFC 7530 §9.9: a
+        /// removed file stays readable through its open state).
+        keep: Option<InodeId>,
     },
     Rename {
         from: InodeId,
@@ -110,6 +114,13 @@ pub enum Command {
         to_name: Vec<u8>,
         cred: Credentials,
         now: Timestamp,
+        /// As for `Remove`, for a target the rename replaces.
+        keep: Option<InodeId>,
+    },
+    /// The last holder of an orphan let go: free it. A no-op for an inode
+    /// that is not an orphan (it was linked again, or is already freed).
+    ReleaseOrphan {
+        ino: InodeId,
     },
     Link {
         file: InodeId,
@@ -238,6 +249,21 @@ impl Meta {
         self.epoch
     }
 
+    /// Inodes whose last name was removed while they were held open
+    /// (at most `limit`).
+    pub fn orphans(&self, limit: usize) -> Result<Vec<InodeId>, MetaError> {
+        let mut out = Vec::new();
+        for kv in self.store.scan_prefix(&[keys::ORPHAN], None, limit)? {
+            let k = &kv.0;
+            if k.len() == 9 {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&k[1..9]);
+                out.push(InodeId(u64::from_be_bytes(b)));
+            }
+        }
+        Ok(out)
+    }
+
     /// The live record of `ino`, or `None` when it does not exist.
     pub fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, MetaError> {
         read_inode(&*self.store, ino, self.epoch)
@@ -334,11 +360,19 @@ impl Meta {
                 generation,
                 chunk_size,
             )?,
-            Command::Remove { parent, name, directory, cred, now } => {
-                remove(&mut txn, parent, &name, directory, &cred, now)?
+            Command::Remove { parent, name, directory, cred, now, keep } => {
+                remove(&mut txn, parent, &name, directory, &cred, now, keep)?
             }
-            Command::Rename { from, from_name, to, to_name, cred, now } => {
-                rename(&mut txn, from, &from_name, to, &to_name, &cred, now)?
+            Command::Rename { from, from_name, to, to_name, cred, now, keep } => {
+                rename(&mut txn, from, &from_name, to, &to_name, &cred, now, keep)?
+            }
+            Command::ReleaseOrphan { ino } => {
+                if txn.is_orphan(ino)? {
+                    txn.set_orphan(ino, false);
+                    if txn.inode(ino).map(|r| r.nlink == 0).unwrap_or(false) {
+                        txn.free_inode(ino);
+                    }
+                }
             }
             Command::Link { file, dir, name, cred, now } => {
                 link(&mut txn, &mut applied, file, dir, &name, &cred, now)?
@@ -447,6 +481,8 @@ struct Txn<'a> {
     dirents: BTreeMap<(InodeId, Vec<u8>), BeforeAfter<DirentValue>>,
     changed: Vec<(InodeId, Option<WccAttr>)>,
     next_ino: Option<u64>,
+    /// ino → is an orphan now (only inodes whose state was looked at).
+    orphans: BTreeMap<InodeId, (bool, bool)>,
 }
 
 impl<'a> Txn<'a> {
@@ -458,7 +494,25 @@ impl<'a> Txn<'a> {
             dirents: BTreeMap::new(),
             changed: Vec::new(),
             next_ino: None,
+            orphans: BTreeMap::new(),
         }
+    }
+
+    fn is_orphan(&mut self, ino: InodeId) -> FsResult<bool> {
+        if let Some((_, now)) = self.orphans.get(&ino) {
+            return Ok(*now);
+        }
+        let o = self.store.get(&keys::orphan(ino)).map_err(MetaError::from)?.is_some();
+        self.orphans.insert(ino, (o, o));
+        Ok(o)
+    }
+
+    fn set_orphan(&mut self, ino: InodeId, orphan: bool) {
+        let before = match self.orphans.get(&ino) {
+            Some((b, _)) => *b,
+            None => self.store.get(&keys::orphan(ino)).ok().flatten().is_some(),
+        };
+        self.orphans.insert(ino, (before, orphan));
     }
 
     /// The current record of `ino`; a missing inode is stale from the
@@ -588,6 +642,17 @@ impl<'a> Txn<'a> {
         }
         if let Some(n) = self.next_ino {
             b.put(keys::scalar("next_ino"), n.to_le_bytes().to_vec());
+        }
+        for (ino, (before, now)) in &self.orphans {
+            match (before, now) {
+                (false, true) => {
+                    b.put(keys::orphan(*ino), Vec::new());
+                }
+                (true, false) => {
+                    b.delete(keys::orphan(*ino));
+                }
+                _ => {}
+            }
         }
         for (ino, before) in &self.changed {
             if let Some((_, Some(rec))) = self.inodes.get(ino) {
@@ -777,6 +842,7 @@ fn unlink_entry(
     name: &[u8],
     child: InodeId,
     now: Timestamp,
+    keep: Option<InodeId>,
 ) -> FsResult<()> {
     let mut rec = txn.inode(child)?;
     let mut dir = txn.inode(dir_ino)?;
@@ -790,7 +856,12 @@ fn unlink_entry(
     touch_dir(&mut dir, now);
     txn.put_inode(dir_ino, dir);
     txn.set_dirent(dir_ino, name, None);
-    if rec.nlink == 0 {
+    if rec.nlink == 0 && keep == Some(child) && rec.ftype != FileType::Directory {
+        rec.ctime = now;
+        rec.change += 1;
+        txn.put_inode(child, rec);
+        txn.set_orphan(child, true);
+    } else if rec.nlink == 0 {
         txn.free_inode(child);
     } else {
         rec.ctime = now;
@@ -807,6 +878,7 @@ fn remove(
     directory: bool,
     cred: &Credentials,
     now: Timestamp,
+    keep: Option<InodeId>,
 ) -> FsResult<()> {
     let dir = txn.dir(parent)?;
     fsapi::validate_name(name)?;
@@ -828,7 +900,7 @@ fn remove(
     }
     access::check_sticky(&dir_attr, &child.to_attr(entry.child), cred)?;
     let before = WccAttr::from(&dir_attr);
-    unlink_entry(txn, parent, name, entry.child, now)?;
+    unlink_entry(txn, parent, name, entry.child, now, keep)?;
     txn.changed(parent, Some(before));
     Ok(())
 }
@@ -842,6 +914,7 @@ fn rename(
     to_name: &[u8],
     cred: &Credentials,
     now: Timestamp,
+    keep: Option<InodeId>,
 ) -> FsResult<()> {
     let from_dir = txn.dir(from)?;
     let to_dir = txn.dir(to)?;
@@ -891,7 +964,7 @@ fn rename(
         }
     }
     if let Some(dst) = txn.dirent(to, to_name)? {
-        unlink_entry(txn, to, to_name, dst.child, now)?;
+        unlink_entry(txn, to, to_name, dst.child, now, keep)?;
     }
     // Take the source name away and give the target a fresh cookie.
     let mut fdir = txn.inode(from)?;
@@ -928,6 +1001,10 @@ fn link(
     fsapi::validate_new_name(name)?;
     if rec.ftype == FileType::Directory {
         return Err(FsError::IsDir);
+    }
+    if rec.nlink == 0 {
+        // an orphan (removed while open) cannot get a name again
+        return Err(FsError::Stale);
     }
     let dir_attr = dir.to_attr(dir_ino);
     access::require_dir_write(&dir_attr, cred)?;

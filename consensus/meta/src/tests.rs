@@ -74,6 +74,7 @@ fn create_lookup_remove_and_link_counts() {
             directory,
             cred: root(),
             now: T0,
+            keep: None,
         })
     };
     assert_eq!(rm(InodeId::ROOT, "d", true).map(|_| ()), Err(FsError::NotEmpty));
@@ -103,6 +104,7 @@ fn rename_rules() {
             to_name: tname.as_bytes().to_vec(),
             cred: root(),
             now: T0,
+            keep: None,
         })
     };
     // A directory cannot move below itself.
@@ -150,6 +152,7 @@ fn permissions_are_enforced_at_apply() {
         directory: false,
         cred: user(1001),
         now: T0,
+        keep: None,
     });
     assert_eq!(r.map(|_| ()), Err(FsError::NotPermitted), "sticky directory");
 }
@@ -180,6 +183,7 @@ fn cookies_are_stable_while_the_directory_changes() {
             directory: false,
             cred: root(),
             now: T0,
+            keep: None,
         });
         mk(&m, InodeId::ROOT, &format!("new{round}"), NewKind::Regular, &root()).expect("create");
         if eof {
@@ -256,6 +260,7 @@ fn command(m: &Meta, op: &Op, t: u64) -> Command {
             directory: matches!(op, Op::Rmdir(..)),
             cred,
             now,
+            keep: None,
         },
         Op::Rename(a, b, c, d) => Command::Rename {
             from: dir(a),
@@ -264,6 +269,7 @@ fn command(m: &Meta, op: &Op, t: u64) -> Command {
             to_name: name(d),
             cred,
             now,
+            keep: None,
         },
         Op::Link(a, b, n) => {
             let file = m.lookup(dir(a), &name(n)).expect("lookup").unwrap_or(InodeId(999));
@@ -329,4 +335,83 @@ proptest! {
         }
         prop_assert_eq!(dump(&s1), dump(&s2));
     }
+}
+
+/// RFC 7530 §9.9 / DESIGN.md: a file removed while a client holds it open
+/// keeps its record (nlink 0, listed as an orphan, no name) until the last
+/// holder releases it; rename over a held file does the same; an orphan
+/// cannot be linked again; releasing something that is not an orphan is a
+/// no-op.
+#[test]
+fn removed_while_held_lives_until_released() {
+    let (m, _) = meta();
+    let f = mk(&m, InodeId::ROOT, "f", NewKind::Regular, &root()).expect("create");
+    let a = m
+        .apply(Command::Remove {
+            parent: InodeId::ROOT,
+            name: b"f".to_vec(),
+            directory: false,
+            cred: root(),
+            now: T0,
+            keep: Some(f),
+        })
+        .expect("remove");
+    assert!(a.freed.is_empty(), "a held file is not freed");
+    assert_eq!(m.lookup(InodeId::ROOT, b"f").expect("lookup"), None);
+    assert_eq!(m.inode(f).expect("read").expect("orphan").nlink, 0);
+    assert_eq!(m.orphans(10).expect("orphans"), vec![f]);
+    let relink = m.apply(Command::Link {
+        file: f,
+        dir: InodeId::ROOT,
+        name: b"again".to_vec(),
+        cred: root(),
+        now: T0,
+    });
+    assert_eq!(relink.map(|_| ()), Err(FsError::Stale));
+    let a = m.apply(Command::ReleaseOrphan { ino: f }).expect("release");
+    assert_eq!(a.freed, vec![f]);
+    assert_eq!(m.inode(f).expect("read"), None);
+    assert!(m.orphans(10).expect("orphans").is_empty());
+    let a = m.apply(Command::ReleaseOrphan { ino: f }).expect("release again");
+    assert!(a.freed.is_empty());
+
+    // rename over a held target
+    let g = mk(&m, InodeId::ROOT, "g", NewKind::Regular, &root()).expect("create g");
+    let h = mk(&m, InodeId::ROOT, "h", NewKind::Regular, &root()).expect("create h");
+    let a = m
+        .apply(Command::Rename {
+            from: InodeId::ROOT,
+            from_name: b"h".to_vec(),
+            to: InodeId::ROOT,
+            to_name: b"g".to_vec(),
+            cred: root(),
+            now: T0,
+            keep: Some(g),
+        })
+        .expect("rename");
+    assert!(a.freed.is_empty());
+    assert_eq!(m.lookup(InodeId::ROOT, b"g").expect("lookup"), Some(h));
+    assert_eq!(m.orphans(10).expect("orphans"), vec![g]);
+    // a held file that still has a name is not an orphan
+    let k = mk(&m, InodeId::ROOT, "k", NewKind::Regular, &root()).expect("create k");
+    m.apply(Command::Link {
+        file: k,
+        dir: InodeId::ROOT,
+        name: b"k2".to_vec(),
+        cred: root(),
+        now: T0,
+    })
+    .expect("link");
+    let a = m
+        .apply(Command::Remove {
+            parent: InodeId::ROOT,
+            name: b"k".to_vec(),
+            directory: false,
+            cred: root(),
+            now: T0,
+            keep: Some(k),
+        })
+        .expect("remove k");
+    assert!(a.freed.is_empty());
+    assert_eq!(m.orphans(10).expect("orphans"), vec![g]);
 }
