@@ -228,6 +228,19 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         }
     });
 
+    stage("pynfs", &mut || {
+        let dir = std::env::var("PYNFS_DIR").unwrap_or_default();
+        if dir.is_empty() || !Path::new(&dir).join("nfs4.0/testserver.py").is_file() {
+            println!(
+                "NOTICE: PYNFS_DIR is not set to a built pynfs: the NFSv4 conformance suites are \
+                 NOT run (see pynfs-tests/README.md)"
+            );
+            Outcome::Skip("pynfs not present (PYNFS_DIR)".into())
+        } else {
+            to(run(root, &root.join("pynfs-tests/run").to_string_lossy(), &[]))
+        }
+    });
+
     println!("\n===== xtask test: summary =====");
     let mut failed = 0;
     for (name, o, secs) in &results {
