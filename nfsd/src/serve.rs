@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use fsapi::ClusterFs;
-use nfs_server::{Export, Server, ServerConfig};
+use nfs_server::{Export, IdMapper, OwnerFormat, Server, ServerConfig, V4Config};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -100,12 +100,26 @@ pub fn run(
     init_tracing(&cfg.server.log);
     let rules = cfg.export_rules()?;
     let root_mode = cfg.root_mode()?;
+    let v4_config = V4Config {
+        lease: cfg.nfs4.lease()?,
+        grace: cfg.nfs4.grace,
+        idmap: if cfg.nfs4.names()? {
+            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
+            IdMapper::new(OwnerFormat::Name, &cfg.nfs4.id_domain, &passwd, &group)
+        } else {
+            IdMapper::new(OwnerFormat::Numeric, &cfg.nfs4.id_domain, "", "")
+        },
+        client_records: Some(cfg.server.data_dir.join("nfs4-clients")),
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("cairn").build()?;
     runtime.block_on(async move {
         std::fs::create_dir_all(&cfg.server.data_dir)
             .with_context(|| format!("cannot create data directory {}", cfg.server.data_dir.display()))?;
         let identity = Identity::load_or_create(&cfg.server.data_dir)?;
+        // Bound before NFS: a busy admin port fails the start at once.
+        let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
         let fs = Arc::new(LocalFs::open(&cfg.server.data_dir, root_mode)?);
         fs.start_background();
         let mut exports = Vec::new();
@@ -131,6 +145,8 @@ pub fn run(
             }
         }
         let export_paths: Vec<String> = exports.iter().map(|e| e.rules.path.clone()).collect();
+        let admin_addr = admin.as_ref().map(|a| a.local_addr());
+        let node = crate::admin::StandaloneNode::new(fs.clone(), identity.cluster_id, addr, admin_addr, &exports);
         let server = Arc::new(Server::new(
             fs.clone(),
             ServerConfig {
@@ -140,23 +156,32 @@ pub fn run(
                 port: addr.port(),
                 limits: cfg.limits.to_limits(),
                 drc_entries_max: cfg.limits.drc_entries_max,
+                v4: v4_config,
             },
         ));
         let (stop_tx, stop_rx) = watch::channel(false);
+        let admin = admin.map(|a| a.serve(node, server.metrics().clone(), stop_rx.clone()));
         tokio::spawn(async move {
             wait_for_signal().await;
             tracing::info!("stopping: finishing calls in flight");
             let _ = stop_tx.send(true);
         });
-        tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), exports = ?export_paths, "Cairn is serving NFSv3");
+        tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), exports = ?export_paths, "Cairn is serving NFSv3 and NFSv4");
         let host = if addr.ip().is_unspecified() { "HOST".to_string() } else { addr.ip().to_string() };
         let p = addr.port();
-        eprintln!("\nCairn is serving NFSv3 on {addr} (NFS, MOUNT and PORTMAP on one port).");
+        eprintln!("\nCairn is serving NFSv3, NFSv4.0, 4.1 and 4.2 on {addr} (NFS, MOUNT and PORTMAP on one port).");
         for path in &export_paths {
+            eprintln!("  mount -t nfs -o port={p} {host}:{path} /mnt          (NFSv4)");
             eprintln!("  mount -t nfs -o vers=3,proto=tcp,port={p},mountport={p} {host}:{path} /mnt");
+        }
+        if let Some(a) = &admin {
+            eprintln!("{}", a.describe());
         }
         eprintln!("Stop with Ctrl-C or SIGTERM.\n");
         nfs_server::serve(server, listeners, stop_rx).await;
+        if let Some(a) = admin {
+            a.stopped().await;
+        }
         fs.shutdown().await.map_err(|e| anyhow::anyhow!("flushing at shutdown failed: {e}"))?;
         tracing::info!("stopped cleanly");
         Ok(())

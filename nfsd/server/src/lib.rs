@@ -17,14 +17,19 @@ mod convert;
 mod drc;
 mod export;
 mod handle;
+mod metrics;
 mod mount;
 mod nfs3;
+pub mod nfs4;
 mod portmap;
 mod transport;
+pub mod v4state;
 
 pub use drc::{Drc, DrcKey, DrcLookup};
 pub use export::{Cidr, Export, ExportRules, Squash};
 pub use handle::{HandleCodec, HandleError, HANDLE_LEN_BYTES};
+pub use nfs4::{IdMapper, OwnerFormat, V4Config};
+pub use metrics::{CallTimer, ConnectionGuard, Metrics, Program};
 pub use transport::{serve, Limits};
 
 use std::collections::BTreeSet;
@@ -51,6 +56,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Entries kept in the duplicate request cache.
     pub drc_entries_max: usize,
+    /// NFSv4 leases, grace and id mapping.
+    pub v4: V4Config,
 }
 
 /// Why a call got no regular reply body.
@@ -72,13 +79,19 @@ pub struct Server<F> {
     fsid: u64,
     /// (client host, path) of MNT calls, for MOUNT DUMP.
     mounts: Mutex<BTreeSet<(String, String)>>,
+    /// Counters and latencies, recorded in [`Server::dispatch`].
+    metrics: Arc<Metrics>,
+    /// NFSv4 state, pseudo file system and id mapping.
+    v4: nfs4::V4,
 }
 
 impl<F: ClusterFs> Server<F> {
     /// A front end for `fs` with `config`.
     pub fn new(fs: Arc<F>, config: ServerConfig) -> Self {
+        let v4 = nfs4::V4::new(&config.exports, config.v4, config.cluster_id);
         Server {
             fs,
+            v4,
             handles: HandleCodec::new(config.handle_key, config.cluster_id),
             exports: config.exports,
             drc: Drc::new(config.drc_entries_max, Duration::from_secs(600)),
@@ -86,6 +99,7 @@ impl<F: ClusterFs> Server<F> {
             port: config.port,
             fsid: config.cluster_id,
             mounts: Mutex::new(BTreeSet::new()),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 
@@ -94,9 +108,21 @@ impl<F: ClusterFs> Server<F> {
         &self.fs
     }
 
+    /// The front end's counters and latencies.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// Handle one RPC record; `None` when nothing is to be sent back (not a
     /// call, or a retransmission of a call still running).
     pub async fn dispatch(&self, peer: SocketAddr, record: Vec<u8>) -> Option<Vec<u8>> {
+        let timer = self.metrics.call_started(&record);
+        let reply = self.dispatch_call(peer, record).await;
+        self.metrics.call_finished(timer, reply.as_deref());
+        reply
+    }
+
+    async fn dispatch_call(&self, peer: SocketAddr, record: Vec<u8>) -> Option<Vec<u8>> {
         let mut d = Decoder::new(&record);
         let call = match CallHeader::decode(&mut d) {
             Ok(c) => c,
@@ -138,9 +164,12 @@ impl<F: ClusterFs> Server<F> {
             (nfs_proto::nfs3::PROGRAM, nfs_proto::nfs3::VERSION) => {
                 return self.nfs3_with_drc(&ctx, &call, args).await;
             }
+            (nfs_proto::nfs4::PROGRAM, nfs_proto::nfs4::VERSION) => {
+                self.nfs4(&ctx, call.proc_, args).await
+            }
             (nfs_proto::nfs3::PROGRAM, _) => {
-                let v = nfs_proto::nfs3::VERSION;
-                return Some(rpc::prog_mismatch(call.xid, v, v).into_inner());
+                let (lo, hi) = (nfs_proto::nfs3::VERSION, nfs_proto::nfs4::VERSION);
+                return Some(rpc::prog_mismatch(call.xid, lo, hi).into_inner());
             }
             (nfs_proto::mount::PROGRAM, nfs_proto::mount::VERSION) => {
                 self.mount(&ctx, call.proc_, args).await

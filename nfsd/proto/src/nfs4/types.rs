@@ -2421,6 +2421,15 @@ impl<T> NfsRes4<T> {
     }
 }
 
+impl<T> From<Result<T, Nfsstat4>> for NfsRes4<T> {
+    fn from(r: Result<T, Nfsstat4>) -> Self {
+        match r {
+            Ok(v) => NfsRes4::Ok(v),
+            Err(s) => NfsRes4::Err(s),
+        }
+    }
+}
+
 impl<'a, T: XdrDecode<'a>> XdrDecode<'a> for NfsRes4<T> {
     fn decode(d: &mut Decoder<'a>) -> Result<Self, XdrError> {
         match Nfsstat4::decode(d)? {
