@@ -21,6 +21,8 @@ pub struct Config {
     pub limits: LimitsSection,
     #[serde(default)]
     pub nfs4: Nfs4Section,
+    #[serde(default)]
+    pub admin: AdminSection,
     #[serde(default = "default_exports", rename = "export")]
     pub exports: Vec<ExportSection>,
 }
@@ -122,6 +124,41 @@ impl Nfs4Section {
             "name" => Ok(true),
             other => bail!("nfs4.owner_format must be \"numeric\" or \"name\", not \"{other}\""),
         }
+    }
+}
+
+/// The admin REST API and `/metrics` (HTTP).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSection {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub allow_remote: bool,
+    pub metrics_require_token: bool,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        AdminSection {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9049)),
+            allow_remote: false,
+            metrics_require_token: false,
+        }
+    }
+}
+
+impl AdminSection {
+    /// The listen address, refused unless it is a loopback address or
+    /// `allow_remote` is set: the API is plain HTTP.
+    pub fn checked_listen(&self) -> anyhow::Result<SocketAddr> {
+        if !self.listen.ip().is_loopback() && !self.allow_remote {
+            bail!(
+                "admin.listen {} is not a loopback address: the admin API is plain HTTP; set admin.allow_remote = true to serve it there anyway",
+                self.listen
+            );
+        }
+        Ok(self.listen)
     }
 }
 
@@ -256,6 +293,11 @@ mod tests {
         assert_eq!(c.server.listen, d.listen);
         assert_eq!(c.server.data_dir, d.data_dir);
         assert_eq!(c.limits.record_size_max_bytes, LimitsSection::default().record_size_max_bytes);
+        let a = AdminSection::default();
+        assert_eq!(
+            (c.admin.enabled, c.admin.listen, c.admin.allow_remote, c.admin.metrics_require_token),
+            (a.enabled, a.listen, a.allow_remote, a.metrics_require_token)
+        );
         let rules = c.export_rules().expect("rules");
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].squash, Squash::Root);
@@ -274,6 +316,10 @@ mod tests {
         assert!(bad("[[export]]\npath = \"rel\"").contains("absolute"));
         assert!(bad("[[export]]\npath = \"/\"\nsquash = \"maybe\"").contains("squash"));
         assert!(bad("[[export]]\npath = \"/\"\nclients = [\"10.0.0.0/99\"]").contains("prefix"));
+        let admin = |s: &str| toml::from_str::<Config>(s).expect("parses").admin.checked_listen();
+        assert!(admin("[admin]\nlisten = \"0.0.0.0:9049\"").is_err(), "remote only when allowed");
+        assert!(admin("[admin]\nlisten = \"0.0.0.0:9049\"\nallow_remote = true").is_ok());
+        assert!(admin("[admin]\nlisten = \"[::1]:9049\"").is_ok());
         assert!(
             toml::from_str::<Config>("[server]\nlisten_typo = 1").is_err(),
             "unknown keys are errors"

@@ -5,6 +5,7 @@
 //! The only crate that depends on `nfs-server`, and the only one that knows
 //! every layer; nothing depends on it.
 
+pub mod admin;
 pub mod config;
 pub mod local;
 pub mod serve;

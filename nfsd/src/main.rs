@@ -48,6 +48,73 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Ask a running node about its cluster (through its admin API).
+    Cluster {
+        #[command(subcommand)]
+        what: ClusterCommand,
+    },
+    /// Print a running node's metrics (Prometheus text format, as served
+    /// at /metrics of its admin API).
+    ///
+    /// Sends the admin token when one is found (see `cairn cluster status
+    /// --help`); /metrics needs it only with `[admin]
+    /// metrics_require_token = true`.
+    Metrics {
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Show the cluster: id, health, version, and each node's address,
+    /// role and health (a standalone node is a cluster of one).
+    ///
+    /// Asks GET /v1/cluster of the node's admin API (--admin, default the
+    /// configuration's `admin.listen`). The admin token is read from
+    /// --token-file, else from $CAIRN_ADMIN_TOKEN, else from `admin-token`
+    /// in the server's data directory (--data-dir or the configuration's
+    /// `server.data_dir`), which only the user running `cairn serve` can
+    /// read.
+    Status {
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// Print the JSON document of GET /v1/cluster instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How the admin commands reach a node and find its token.
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// The node's admin API, e.g. http://127.0.0.1:9049 (default: the
+    /// configuration's `admin.listen`).
+    #[arg(long, env = "CAIRN_ADMIN_URL", value_name = "URL")]
+    admin: Option<String>,
+    /// File holding the admin token (default: $CAIRN_ADMIN_TOKEN, then
+    /// DATA_DIR/admin-token).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// The server's configuration file, for the defaults of --admin and of
+    /// the data directory.
+    #[arg(long, short = 'c', env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    /// The server's data directory, where the token file is (overrides
+    /// `server.data_dir`).
+    #[arg(long, env = "CAIRN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl AdminArgs {
+    fn options(self) -> nfsd::admin::cli::ConnectOptions {
+        nfsd::admin::cli::ConnectOptions {
+            admin: self.admin,
+            token_file: self.token_file,
+            config: self.config,
+            data_dir: self.data_dir,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -65,12 +132,17 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, data_dir, listen } => nfsd::serve::run(config, data_dir, listen),
+        Command::Cluster { what: ClusterCommand::Status { admin, json } } => {
+            nfsd::admin::cli::cluster_status(&admin.options(), json)
+        }
+        Command::Metrics { admin } => nfsd::admin::cli::metrics(&admin.options()),
         Command::Config { what: ConfigCommand::Default } => {
             print!("{}", nfsd::config::DEFAULT_CONFIG);
             Ok(())
         }
         Command::Config { what: ConfigCommand::Check { file } } => {
             nfsd::config::Config::load(Some(&file))
+                .and_then(|c| c.admin.checked_listen().map(|_| c))
                 .and_then(|c| c.export_rules().map(|r| (c, r)))
                 .map(|(c, rules)| {
                     println!(

@@ -22,7 +22,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
 
 /// (dependency, the only workspace crate that may name it directly).
 pub const EXCLUSIVE: &[(&str, &str)] =
-    &[("sled", "store"), ("raft", "consensus"), ("nfs-server", "nfsd")];
+    &[("sled", "store"), ("raft", "consensus"), ("nfs-server", "nfsd"), ("axum", "nfsd")];
 
 /// Crates that must not reach the crates in [`IMPURE`], directly or transitively
 /// (normal and build dependencies; dev-dependencies are for tests and exempt).

@@ -130,6 +130,7 @@ async fn connection<F: ClusterFs>(
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let limits = server.limits.clone();
+    let _open = server.metrics().connection_opened();
     let (rd, wr) = stream.into_split();
     // Buffered: one receive usually brings several small records.
     let mut rd = BufReader::with_capacity(READ_BUFFER_BYTES, rd);

@@ -57,6 +57,9 @@ insecure = true
 pub struct Server {
     child: Option<Child>,
     port: u16,
+    /// Port of the admin API (`[admin] listen`), unless the test's own
+    /// configuration has an `[admin]` table.
+    admin_port: u16,
     dir: tempfile::TempDir,
     config: PathBuf,
     log: PathBuf,
@@ -90,6 +93,7 @@ impl Server {
         let mut s = Server {
             child: None,
             port: 0,
+            admin_port: 0,
             config: config.clone(),
             log,
             allow_errors: false,
@@ -99,8 +103,14 @@ impl Server {
         let mut last_err = String::new();
         for _ in 0..10 {
             s.port = free_port();
+            s.admin_port = free_port();
+            let admin = if extra_toml.contains("[admin]") {
+                String::new()
+            } else {
+                format!("[admin]\nlisten = \"127.0.0.1:{}\"\n", s.admin_port)
+            };
             let text = format!(
-                "[server]\ndata_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nportmap_port_111 = false\nlog = \"info\"\n\n{extra_toml}\n{exports_toml}\n",
+                "[server]\ndata_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nportmap_port_111 = false\nlog = \"info\"\n\n{admin}{extra_toml}\n{exports_toml}\n",
                 s.data_dir().display().to_string(),
                 s.port,
             );
@@ -156,6 +166,17 @@ impl Server {
     /// The address served.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The address of the admin API (bound before the NFS port, so it is
+    /// ready when the server is).
+    pub fn admin_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.admin_port))
+    }
+
+    /// The configuration file the server runs with.
+    pub fn config_path(&self) -> &Path {
+        &self.config
     }
 
     /// The process id of the running server.

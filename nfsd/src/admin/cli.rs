@@ -1,0 +1,206 @@
+//! The admin commands of the `cairn` CLI: `cairn cluster status`,
+//! `cairn metrics`. They talk to a running node's admin API.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+
+use super::auth::{Token, TOKEN_FILE};
+use super::backend::ClusterStatus;
+use super::client::{self, Endpoint, Response};
+use crate::config::Config;
+
+/// Environment variable that may hold the admin token.
+pub const TOKEN_ENV: &str = "CAIRN_ADMIN_TOKEN";
+
+/// How to reach the admin API: flags of the admin commands.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `http://host:port`; default: `[admin] listen` of the configuration.
+    pub admin: Option<String>,
+    /// File holding the token; default: `$CAIRN_ADMIN_TOKEN`, then
+    /// `<data_dir>/admin-token`.
+    pub token_file: Option<PathBuf>,
+    /// Configuration file, for the defaults above.
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides `server.data_dir`), for the token file.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A resolved connection.
+struct Connection {
+    endpoint: Endpoint,
+    token: Option<Token>,
+    /// Where the token came from, for error messages.
+    token_source: String,
+}
+
+impl ConnectOptions {
+    /// Resolve the endpoint and the token; without a token, an error when
+    /// `token_required`.
+    fn connect(&self, token_required: bool) -> anyhow::Result<Connection> {
+        let load = || Config::load(self.config.as_deref());
+        let endpoint = match &self.admin {
+            Some(url) => Endpoint::parse(url)?,
+            None => Endpoint::of_listen(load()?.admin.listen),
+        };
+        let (token, token_source) = if let Some(f) = &self.token_file {
+            (Some(Token::read(f)?), f.display().to_string())
+        } else if let Some(t) = std::env::var(TOKEN_ENV).ok().filter(|t| !t.trim().is_empty()) {
+            (
+                Some(Token::parse(&t).with_context(|| format!("${TOKEN_ENV}"))?),
+                format!("${TOKEN_ENV}"),
+            )
+        } else {
+            let dir = match &self.data_dir {
+                Some(d) => d.clone(),
+                None => load()?.server.data_dir,
+            };
+            let path = dir.join(TOKEN_FILE);
+            match Token::read(&path) {
+                Ok(t) => (Some(t), path.display().to_string()),
+                Err(_) if !token_required && !path.exists() => (None, String::new()),
+                Err(e) => {
+                    return Err(e).context(format!(
+                        "no admin token: give the server's --data-dir or --config, --token-file, or set ${TOKEN_ENV} (the file is readable by the user that runs `cairn serve`)"
+                    ))
+                }
+            }
+        };
+        Ok(Connection { endpoint, token, token_source })
+    }
+}
+
+impl Connection {
+    fn get(&self, path: &str) -> anyhow::Result<Response> {
+        let r = client::get(&self.endpoint, path, self.token.as_ref())?;
+        match r.status {
+            200 => Ok(r),
+            401 if self.token.is_none() => {
+                bail!("{}{path} needs the admin token: {}", self.endpoint.url(), r.error_message())
+            }
+            401 => bail!(
+                "{} refused the admin token from {}: {}",
+                self.endpoint.url(),
+                self.token_source,
+                r.error_message()
+            ),
+            s => bail!("{}{path} answered {s}: {}", self.endpoint.url(), r.error_message()),
+        }
+    }
+}
+
+/// `cairn cluster status`: a table, or the JSON document with `json`.
+pub fn cluster_status(opts: &ConnectOptions, json: bool) -> anyhow::Result<()> {
+    let r = opts.connect(true)?.get("/v1/cluster")?;
+    if json {
+        println!("{}", r.text());
+        return Ok(());
+    }
+    let status: ClusterStatus =
+        serde_json::from_slice(&r.body).context("the cluster status does not parse")?;
+    print!("{}", format_status(&status));
+    Ok(())
+}
+
+/// `cairn metrics`: the Prometheus text as served.
+pub fn metrics(opts: &ConnectOptions) -> anyhow::Result<()> {
+    let r = opts.connect(false)?.get("/metrics")?;
+    print!("{}", r.text());
+    Ok(())
+}
+
+/// The human-readable cluster status.
+pub fn format_status(s: &ClusterStatus) -> String {
+    let dash = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    let mut out = String::new();
+    let _ = writeln!(out, "Cluster {}", s.cluster_id);
+    let _ = writeln!(out, "  role      {}", s.role.as_str());
+    let _ = writeln!(out, "  health    {}", s.health.as_str());
+    let _ = writeln!(out, "  version   {}", s.version);
+    if s.term.is_some() || s.leader.is_some() {
+        let _ = writeln!(out, "  node      {}", dash(s.node_id));
+        let _ = writeln!(out, "  leader    {}", dash(s.leader));
+        let _ = writeln!(out, "  term      {}", dash(s.term));
+        let _ = writeln!(
+            out,
+            "  log       committed {}, applied {}",
+            dash(s.commit_index),
+            dash(s.applied_index)
+        );
+        let _ = writeln!(out, "  map       version {}", dash(s.map_version));
+    }
+    let _ = writeln!(out);
+    let mut rows = vec![[
+        "NODE".to_string(),
+        "NFS ADDRESS".into(),
+        "ADMIN ADDRESS".into(),
+        "ROLE".into(),
+        "HEALTH".into(),
+        "VERSION".into(),
+    ]];
+    for m in &s.members {
+        let id = dash(m.node_id) + if m.this_node { " *" } else { "" };
+        rows.push([
+            id,
+            m.nfs_address.clone(),
+            m.admin_address.clone().unwrap_or_else(|| "-".into()),
+            m.role.as_str().into(),
+            m.health.as_str().into(),
+            m.version.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..6).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+    for r in &rows {
+        let line: Vec<String> =
+            r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    let _ = writeln!(out, "(* this node)");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::backend::{Health, Member, Role};
+
+    #[test]
+    fn status_table_shows_raft_fields_only_when_known() {
+        let mut s = ClusterStatus {
+            cluster_id: "00000000000000ab".into(),
+            node_id: None,
+            role: Role::Standalone,
+            health: Health::Ok,
+            version: "0.1.0".into(),
+            leader: None,
+            term: None,
+            commit_index: None,
+            applied_index: None,
+            map_version: None,
+            members: vec![Member {
+                node_id: None,
+                nfs_address: "127.0.0.1:2049".into(),
+                admin_address: Some("127.0.0.1:9049".into()),
+                role: Role::Standalone,
+                health: Health::Ok,
+                version: Some("0.1.0".into()),
+                this_node: true,
+            }],
+        };
+        let t = format_status(&s);
+        assert!(t.starts_with("Cluster 00000000000000ab\n"), "{t}");
+        assert!(
+            t.contains("- *   127.0.0.1:2049  127.0.0.1:9049  standalone  ok      0.1.0"),
+            "{t}"
+        );
+        assert!(!t.contains("term"), "{t}");
+        s.term = Some(4);
+        s.leader = Some(1);
+        let t = format_status(&s);
+        assert!(t.contains("term      4") && t.contains("leader    1"), "{t}");
+        assert!(t.contains("committed -, applied -"), "{t}");
+    }
+}
