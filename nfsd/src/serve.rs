@@ -159,6 +159,10 @@ pub fn run(
                 v4: v4_config,
             },
         ));
+        {
+            let server = server.clone();
+            tokio::spawn(async move { server.run_v4_housekeeping().await });
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         let admin = admin.map(|a| a.serve(node, server.metrics().clone(), stop_rx.clone()));
         tokio::spawn(async move {

@@ -165,7 +165,7 @@ impl<F: ClusterFs> Server<F> {
                 return self.nfs3_with_drc(&ctx, &call, args).await;
             }
             (nfs_proto::nfs4::PROGRAM, nfs_proto::nfs4::VERSION) => {
-                self.nfs4(&ctx, call.proc_, args).await
+                return self.nfs3_with_drc(&ctx, &call, args).await;
             }
             (nfs_proto::nfs3::PROGRAM, _) => {
                 let (lo, hi) = (nfs_proto::nfs3::VERSION, nfs_proto::nfs4::VERSION);
@@ -198,8 +198,23 @@ impl<F: ClusterFs> Server<F> {
         call: &CallHeader,
         args: &[u8],
     ) -> Option<Vec<u8>> {
-        if !nfs3::is_non_idempotent(call.proc_) {
-            return Some(finish(call.xid, self.nfs3(ctx, call.proc_, args).await));
+        let v4 = call.vers == nfs_proto::nfs4::VERSION;
+        // NFSv4.0 COMPOUNDs go through the cache too (RFC 7530 §3.1.1:
+        // seqids cover only open and lock state); 4.1 has its slot cache.
+        let cached = if v4 {
+            call.proc_ == nfs_proto::nfs4::PROC_COMPOUND && nfs4::minor_version_of(args) == Some(0)
+        } else {
+            nfs3::is_non_idempotent(call.proc_)
+        };
+        let run = |ctx, args| async move {
+            if v4 {
+                self.nfs4(ctx, call.proc_, args).await
+            } else {
+                self.nfs3(ctx, call.proc_, args).await
+            }
+        };
+        if !cached {
+            return Some(finish(call.xid, run(ctx, args).await));
         }
         let key = DrcKey {
             client: ctx.peer.ip(),
@@ -211,7 +226,7 @@ impl<F: ClusterFs> Server<F> {
         };
         match self.drc.begin(key) {
             DrcLookup::New => {
-                let reply = finish(call.xid, self.nfs3(ctx, call.proc_, args).await);
+                let reply = finish(call.xid, run(ctx, args).await);
                 self.drc.finish(key, Arc::new(reply.clone()));
                 Some(reply)
             }

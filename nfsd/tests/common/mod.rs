@@ -744,3 +744,5 @@ pub fn reexport_handle(data_dir: &Path, fh: &NfsFh3, export: u8) -> NfsFh3 {
 pub fn mode(m: u32) -> Sattr3 {
     Sattr3 { mode: Some(m), ..Default::default() }
 }
+
+pub mod nfs4;

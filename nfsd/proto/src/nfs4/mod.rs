@@ -94,9 +94,10 @@ pub const OPAQUE_DECODE_MAX_BYTES: u32 = 1024;
 pub const DATA_DECODE_MAX_BYTES: u32 = 16 * 1024 * 1024;
 /// Decode bound on `attrlist4` (the packed values of a `fattr4`).
 pub const ATTRLIST_DECODE_MAX_BYTES: u32 = 1024 * 1024;
-/// Decode bound on the words of a `bitmap4`: 8 words, attributes and
-/// operations 0..=255 (the highest defined is below 96).
-pub const BITMAP4_DECODE_MAX_WORDS: u32 = 8;
+/// Decode bound on the words of a `bitmap4`: 64 words, attributes and
+/// operations 0..=2047 (the highest defined is below 96, but a client may
+/// ask for unknown attributes, which GETATTR ignores, RFC 7530 §5.4).
+pub const BITMAP4_DECODE_MAX_WORDS: u32 = 64;
 /// Decode bound on the small arrays the RFC leaves unbounded: TEST_STATEID
 /// stateids, SECINFO flavors, callback security parameters, ACEs, pathname
 /// components, `fs_locations`, SSV algorithms and handles, layout types.

@@ -224,6 +224,10 @@ pub(crate) fn to_setattr(f: &Fattr4, idmap: &IdMapper) -> AttrResult<(SetAttr, B
         }
         s.mode = Some(m);
     }
+    if v.owner.as_ref().is_some_and(|o| o.is_empty()) || v.owner_group.as_ref().is_some_and(|g| g.is_empty()) {
+        // RFC 7530 §5.9: an empty owner string is not a valid value
+        return Err(Nfsstat4::Inval);
+    }
     if let Some(o) = &v.owner {
         s.uid = Some(idmap.user_from_wire(o).map_err(|_| Nfsstat4::Badowner)?);
     }

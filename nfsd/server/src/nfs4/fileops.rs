@@ -303,7 +303,15 @@ impl<F: ClusterFs> Server<F> {
         if wanted & !all != 0 {
             return Err(Nfsstat4::Inval);
         }
-        let supported = wanted;
+        // RFC 7530 §16.1: LOOKUP and DELETE mean something for directories
+        // only, EXECUTE for everything else
+        let attr = self.attr4(cx, fh).await?;
+        let meaningful = if attr.ftype == FileType::Directory {
+            all & !ACCESS4_EXECUTE
+        } else {
+            all & !(ACCESS4_LOOKUP | ACCESS4_DELETE)
+        };
+        let supported = wanted & meaningful;
         let allowed = match fh {
             Fh::Pseudo(_) => wanted & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE),
             Fh::File { export, file } => {
@@ -317,14 +325,14 @@ impl<F: ClusterFs> Server<F> {
                 m
             }
         };
-        Ok(AccessResOk { supported, access: allowed })
+        Ok(AccessResOk { supported, access: allowed & supported })
     }
 
     async fn v4_readlink(&self, cx: &Cx<'_, '_>) -> R<ReadlinkResOk> {
         let (export, file) = self.cur_file(cx, Nfsstat4::Inval)?;
         let attr = self.fs.getattr(file).await.map_err(fs_err)?;
         if attr.ftype != FileType::Symlink {
-            return Err(if attr.ftype == FileType::Directory { Nfsstat4::Isdir } else { Nfsstat4::Inval });
+            return Err(Nfsstat4::Inval);
         }
         let cred = self.cred(cx.call, export);
         let (link, _) = self.fs.readlink(&cred, file).await.map_err(fs_err)?;
@@ -350,9 +358,9 @@ impl<F: ClusterFs> Server<F> {
             return Err(Nfsstat4::NotSame);
         }
         let maxcount = (a.maxcount as usize).min(READDIR_REPLY_MAX_BYTES);
-        // the reply's fixed part: status, verifier, list end, eof
-        let fixed = READDIR4_RES_OK_FIXED_LEN + 4;
-        if maxcount < fixed + 16 {
+        // READDIR4resok without entries: verifier, end of list, eof
+        let fixed = 8 + 4 + 4;
+        if maxcount < fixed {
             return Err(Nfsstat4::Toosmall);
         }
         let dircount = if a.dircount == 0 { usize::MAX } else { a.dircount as usize };
@@ -543,8 +551,8 @@ impl<F: ClusterFs> Server<F> {
         if from_export != to_export {
             return Err(Nfsstat4::Xdev);
         }
-        check_name(old).map_err(|e| if e == Nfsstat4::Badname { Nfsstat4::Inval } else { e })?;
-        check_name(new).map_err(|e| if e == Nfsstat4::Badname { Nfsstat4::Inval } else { e })?;
+        check_name(old)?;
+        check_name(new)?;
         let r = self.fs.rename(&cred, from_dir, old, to_dir, new).await.map_err(fs_err)?;
         Ok(RenameResOk {
             source_cinfo: self.v4_cinfo(from_dir, fattr.change, r.from_dir.after.as_ref()).await,
@@ -594,7 +602,7 @@ impl<F: ClusterFs> Server<F> {
                 FileType::Directory => return fail(Nfsstat4::Isdir),
                 _ => return fail(Nfsstat4::Inval),
             }
-            if let Err(s) = self.check_io(cx, &a.stateid, file, true) {
+            if let Err(s) = self.check_io_kind(cx, &a.stateid, file, crate::v4state::IoKind::SetSize) {
                 return fail(s);
             }
         }
@@ -694,6 +702,14 @@ impl<F: ClusterFs> Server<F> {
         }
         if a.offset.checked_add(a.data.len() as u64).map_or(true, |end| end > attrs::FILE_SIZE_MAX_BYTES) {
             return Err(Nfsstat4::Fbig);
+        }
+        if a.data.is_empty() {
+            // RFC 7530 §16.36.4: a zero-length WRITE changes nothing (not even mtime)
+            return Ok(WriteResOk {
+                count: 0,
+                committed: StableHow4::FileSync,
+                writeverf: self.fs.write_verifier().0,
+            });
         }
         let stable = match a.stable {
             StableHow4::Unstable => Stability::Unstable,

@@ -112,6 +112,13 @@ impl V4 {
     }
 }
 
+/// The minor version of a COMPOUND's arguments, without decoding the rest.
+pub(crate) fn minor_version_of(args: &[u8]) -> Option<u32> {
+    let mut d = Decoder::new(args);
+    d.opaque(nfs_proto::nfs4::TAG_DECODE_MAX_BYTES).ok()?;
+    d.u32().ok()
+}
+
 /// A boot instance number: differs between runs of the server (seconds
 /// since the epoch, mixed with the process id).
 fn boot_instance() -> u32 {
@@ -143,11 +150,11 @@ pub(crate) struct Cx<'c, 'a> {
     /// 4.1: the session and slot of this COMPOUND's SEQUENCE.
     pub session: Option<stateops::SeqInfo>,
     pub now: Instant,
+    /// Size of the COMPOUND request, and a hash of its operations (for
+    /// SEQUENCE's false-retry check).
+    pub request_bytes: u32,
+    pub args_hash: u64,
 }
-
-/// One operation's outcome: its result, and whether the reply built so
-/// far must be cached in the session slot as is (set by SEQUENCE replay).
-pub(crate) type OpOut = ResOp;
 
 impl<F: ClusterFs> Server<F> {
     /// The NFS program, version 4.
@@ -188,6 +195,8 @@ impl<F: ClusterFs> Server<F> {
             saved_stateid: None,
             session: None,
             now: Instant::now(),
+            request_bytes: args.len() as u32,
+            args_hash: xxhash_rust::xxh3::xxh3_64(d.rest()),
         };
         let mut results: Vec<ResOp> = Vec::with_capacity(hdr.numops.min(64) as usize);
         let mut status = Nfsstat4::Ok;
@@ -225,7 +234,7 @@ impl<F: ClusterFs> Server<F> {
         let body = nfs_proto::xdr::to_bytes(&res);
         if let Some(seq) = cx.session.take() {
             // RFC 8881 §2.10.6.1.3: remember the reply in the slot for replays
-            let body = self.finish_sequence(&seq, body, &res);
+            let body = self.finish_sequence(seq, body, &res);
             let mut e = rpc::accepted_success(c.xid);
             e.put_raw(&body);
             return Ok(e);
@@ -340,6 +349,18 @@ impl<F: ClusterFs> Server<F> {
         match self.exports.get(export as usize) {
             Some(e) => e.rules.map_credentials(auth),
             None => Credentials { uid: 65534, gid: 65534, groups: Vec::new() },
+        }
+    }
+
+    /// Once a second: release the state of clients whose lease ran out,
+    /// and let the file system free files whose last open went with it.
+    pub async fn run_v4_housekeeping(&self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let report = self.v4.state.lock().reap(Instant::now());
+            let _ = report;
+            self.release_closed().await;
         }
     }
 

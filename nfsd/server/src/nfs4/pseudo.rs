@@ -137,6 +137,7 @@ impl PseudoFs {
     }
 
     /// Number of pseudo directories.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }

@@ -534,7 +534,16 @@ c_perm() {
 }
 
 c_squash() {
-    local sd=$MNT$SQUASH_DIR
+    local sd=$MNT$SQUASH_DIR prep=$MNT
+    if v4; then
+        # NFSv4 crosses from / into the /squash export (its rules apply below it), so
+        # root cannot prepare files there through the v4 mount: use a v3 mount of /
+        prep=/mnt/prep; mkdir -p "$prep"
+        must mount -t nfs -o "vers=3,proto=tcp,port=2049,mountproto=tcp,mountport=$MOUNT_PORT,nolock,nosharecache" "$NFS_SERVER:$ROOT_EXPORT" "$prep"
+        sd=$prep$SQUASH_DIR
+        # and through the v4 mount of /, root is squashed below /squash already
+        refused "Operation not permitted" chmod 1777 "$MNT$SQUASH_DIR"
+    fi
     [ -d "$sd" ] || fail "$SQUASH_DIR does not exist inside $ROOT_EXPORT"
     must chmod 1777 "$sd"
     local t=$sd/sq.$$; must mkdir "$t"; must chmod 1777 "$t"
@@ -553,6 +562,7 @@ c_squash() {
     umount "$SQ" || fail "umount $SQ"
     # seen through the root export too
     eq "$(stat -c %u:%g "$t/byroot")" 65534:65534 "owner seen through $ROOT_EXPORT"
+    [ "$prep" = "$MNT" ] || umount "$prep" || fail "umount $prep"
 }
 
 c_sparse() {
