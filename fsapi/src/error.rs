@@ -76,4 +76,10 @@ pub enum FsError {
     /// A fault in the server; logged where it happens.
     #[error("server fault: {0}")]
     ServerFault(String),
+    /// ENODATA: no extended attribute of that name.
+    #[error("no such extended attribute")]
+    NoXattr,
+    /// E2BIG: an extended attribute's name or value is over the limit.
+    #[error("extended attribute too big")]
+    XattrTooBig,
 }

@@ -201,6 +201,42 @@ pub trait ClusterFs: Send + Sync + 'static {
     /// Make every acknowledged change durable and stop accepting work.
     fn shutdown(&self) -> impl Future<Output = FsResult<()>> + Send;
 
+    /// The value of extended attribute `name` (GETXATTR, RFC 8276 §8.4.1).
+    /// Needs read permission.
+    fn getxattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+    ) -> impl Future<Output = FsResult<Vec<u8>>> + Send;
+
+    /// Set extended attribute `name` (SETXATTR, RFC 8276 §8.4.2). Needs
+    /// write permission; returns the attributes after.
+    fn setxattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+        value: Vec<u8>,
+        how: XattrSet,
+    ) -> impl Future<Output = FsResult<WccReply<()>>> + Send;
+
+    /// Remove extended attribute `name` (REMOVEXATTR, RFC 8276 §8.4.4).
+    fn removexattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+    ) -> impl Future<Output = FsResult<WccReply<()>>> + Send;
+
+    /// Names of the extended attributes of `file`, in name order
+    /// (LISTXATTRS, RFC 8276 §8.4.3). Needs read permission.
+    fn listxattrs(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+    ) -> impl Future<Output = FsResult<Vec<Vec<u8>>>> + Send;
+
     /// A client opened `file` (NFSv4 OPEN): until the matching
     /// [`ClusterFs::release`], removing its last name leaves it readable and
     /// writable through its handle (RFC 7530 §9.9: the server keeps a file

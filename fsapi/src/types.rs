@@ -320,3 +320,19 @@ mod tests {
         assert_eq!(validate_new_name(b".."), Err(FsError::Exists));
     }
 }
+
+/// How SETXATTR treats an existing attribute (RFC 8276 §8.4.2, setxattr(2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XattrSet {
+    /// Create or replace.
+    Either,
+    /// Fail with [`crate::FsError::Exists`] when it exists.
+    Create,
+    /// Fail with [`crate::FsError::NoXattr`] when it does not.
+    Replace,
+}
+
+/// Longest extended attribute value (Linux's XATTR_SIZE_MAX).
+pub const XATTR_VALUE_MAX_BYTES: usize = 64 * 1024;
+/// Extended attributes on one object at most.
+pub const XATTRS_PER_FILE_MAX: usize = 1024;

@@ -868,6 +868,58 @@ impl ClusterFs for LocalFs {
         self.verifier
     }
 
+    async fn getxattr(&self, cred: &Credentials, file: FileRef, name: &[u8]) -> FsResult<Vec<u8>> {
+        let rec = self.record(file)?;
+        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
+        self.meta.getxattr(file.ino, name)?.ok_or(FsError::NoXattr)
+    }
+
+    async fn setxattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+        value: Vec<u8>,
+        how: fsapi::XattrSet,
+    ) -> FsResult<WccReply<()>> {
+        self.record(file)?;
+        let applied = self
+            .apply(Command::SetXattr {
+                ino: file.ino,
+                name: name.to_vec(),
+                value,
+                how,
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
+    }
+
+    async fn removexattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<()>> {
+        self.record(file)?;
+        let applied = self
+            .apply(Command::RemoveXattr {
+                ino: file.ino,
+                name: name.to_vec(),
+                cred: cred.clone(),
+                now: now(),
+            })
+            .await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
+    }
+
+    async fn listxattrs(&self, cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>> {
+        let rec = self.record(file)?;
+        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
+        Ok(self.meta.xattr_names(file.ino, fsapi::XATTRS_PER_FILE_MAX)?)
+    }
+
     fn hold(&self, file: FileRef) {
         *self.held.lock().entry(file.ino).or_insert(0) += 1;
     }

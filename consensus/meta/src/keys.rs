@@ -10,6 +10,7 @@
 //! | `c` parent cookie epoch               | [`CookieValue`] or tombstone |
 //! | `s` name                              | state machine scalars    |
 //! | `o` ino                               | empty: an orphan (no name left, kept while open) |
+//! | `x` ino name `\0` epoch               | 1, value: an extended attribute, or tombstone |
 //!
 //! Names never contain NUL (checked before any write), so `name \0` is a
 //! prefix no other name shares. Reading the live tree takes the newest
@@ -32,6 +33,23 @@ pub(crate) const DIRENT: u8 = b'd';
 pub(crate) const COOKIE: u8 = b'c';
 pub(crate) const SCALAR: u8 = b's';
 pub(crate) const ORPHAN: u8 = b'o';
+pub(crate) const XATTR: u8 = b'x';
+
+/// `x` ino — the prefix of every extended attribute of one inode.
+pub(crate) fn xattr_inode_prefix(ino: InodeId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(XATTR);
+    k.extend_from_slice(&ino.0.to_be_bytes());
+    k
+}
+
+/// `x` ino name `\0` — the prefix of every version of one extended attribute.
+pub(crate) fn xattr_prefix(ino: InodeId, name: &[u8]) -> Vec<u8> {
+    let mut k = xattr_inode_prefix(ino);
+    k.extend_from_slice(name);
+    k.push(0);
+    k
+}
 
 /// `o` ino — an inode whose last name was removed while a client held it
 /// open: kept until [`crate::Command::ReleaseOrphan`].

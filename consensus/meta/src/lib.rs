@@ -32,7 +32,7 @@ use std::sync::Arc;
 use fsapi::access::{self, W, X};
 use fsapi::{
     Attr, Credentials, Epoch, FileType, FsError, FsResult, Generation, InodeId, SetAttr, SetTime,
-    SpecialKind, Timestamp, WccAttr,
+    SpecialKind, Timestamp, WccAttr, XattrSet,
 };
 use parking_lot::Mutex;
 use store::{KvStore, StoreError, WriteBatch};
@@ -116,6 +116,22 @@ pub enum Command {
         now: Timestamp,
         /// As for `Remove`, for a target the rename replaces.
         keep: Option<InodeId>,
+    },
+    /// Set an extended attribute (RFC 8276 §8.4.2).
+    SetXattr {
+        ino: InodeId,
+        name: Vec<u8>,
+        value: Vec<u8>,
+        how: XattrSet,
+        cred: Credentials,
+        now: Timestamp,
+    },
+    /// Remove an extended attribute (RFC 8276 §8.4.4).
+    RemoveXattr {
+        ino: InodeId,
+        name: Vec<u8>,
+        cred: Credentials,
+        now: Timestamp,
     },
     /// The last holder of an orphan let go: free it. A no-op for an inode
     /// that is not an orphan (it was linked again, or is already freed).
@@ -249,6 +265,48 @@ impl Meta {
         self.epoch
     }
 
+    /// Extended attribute `name` of `ino` in the live tree.
+    pub fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
+        read_xattr(&*self.store, ino, name, self.epoch)
+    }
+
+    /// Names of the extended attributes of `ino` (at most `limit`), in
+    /// name order.
+    pub fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, MetaError> {
+        let prefix = keys::xattr_inode_prefix(ino);
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let batch = self.store.scan_prefix(&prefix, after.as_deref(), 1024)?;
+            let n = batch.len();
+            for (k, v) in &batch {
+                // key: prefix name \0 epoch(8)
+                if k.len() < prefix.len() + 9 {
+                    continue;
+                }
+                let name = &k[prefix.len()..k.len() - 9];
+                let epoch = read_u64_be(&k[k.len() - 8..]);
+                if epoch > self.epoch.0 {
+                    continue;
+                }
+                // versions of one name are adjacent, oldest first: the last wins
+                if out.last().map(|l| l.as_slice()) == Some(name) {
+                    if v.is_empty() {
+                        out.pop();
+                    }
+                } else if !v.is_empty() {
+                    out.push(name.to_vec());
+                }
+            }
+            if n < 1024 || out.len() >= limit {
+                break;
+            }
+            after = batch.last().map(|(k, _)| k.clone());
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
     /// Inodes whose last name was removed while they were held open
     /// (at most `limit`).
     pub fn orphans(&self, limit: usize) -> Result<Vec<InodeId>, MetaError> {
@@ -366,6 +424,48 @@ impl Meta {
             Command::Rename { from, from_name, to, to_name, cred, now, keep } => {
                 rename(&mut txn, from, &from_name, to, &to_name, &cred, now, keep)?
             }
+            Command::SetXattr { ino, name, value, how, cred, now } => {
+                let mut rec = txn.inode(ino)?;
+                let attr = rec.to_attr(ino);
+                access::require(&attr, &cred, access::W)?;
+                check_xattr_name(&name)?;
+                if value.len() > fsapi::XATTR_VALUE_MAX_BYTES {
+                    return Err(FsError::XattrTooBig);
+                }
+                let exists = txn.xattr(ino, &name)?.is_some();
+                match (how, exists) {
+                    (XattrSet::Create, true) => return Err(FsError::Exists),
+                    (XattrSet::Replace, false) => return Err(FsError::NoXattr),
+                    _ => {}
+                }
+                if !exists
+                    && self.xattr_names(ino, fsapi::XATTRS_PER_FILE_MAX + 1)?.len()
+                        >= fsapi::XATTRS_PER_FILE_MAX
+                {
+                    return Err(FsError::NoSpace);
+                }
+                let before = WccAttr::from(&attr);
+                txn.set_xattr(ino, &name, Some(value));
+                rec.ctime = now;
+                rec.change += 1;
+                txn.put_inode(ino, rec);
+                txn.changed(ino, Some(before));
+            }
+            Command::RemoveXattr { ino, name, cred, now } => {
+                let mut rec = txn.inode(ino)?;
+                let attr = rec.to_attr(ino);
+                access::require(&attr, &cred, access::W)?;
+                check_xattr_name(&name)?;
+                if txn.xattr(ino, &name)?.is_none() {
+                    return Err(FsError::NoXattr);
+                }
+                let before = WccAttr::from(&attr);
+                txn.set_xattr(ino, &name, None);
+                rec.ctime = now;
+                rec.change += 1;
+                txn.put_inode(ino, rec);
+                txn.changed(ino, Some(before));
+            }
             Command::ReleaseOrphan { ino } => {
                 if txn.is_orphan(ino)? {
                     txn.set_orphan(ino, false);
@@ -422,6 +522,38 @@ impl Meta {
         }
         txn.commit(&mut applied)?;
         Ok(applied)
+    }
+}
+
+/// Format byte of a stored extended attribute value (an empty stored value
+/// is a tombstone, so a zero-length attribute still has this byte).
+const XATTR_VALUE_V1: u8 = 1;
+
+/// RFC 8276 §8.2: a non-empty component name without NUL or `/`.
+fn check_xattr_name(name: &[u8]) -> FsResult<()> {
+    if name.is_empty() || name.contains(&0) || name.contains(&b'/') {
+        return Err(FsError::Invalid("bad extended attribute name"));
+    }
+    if name.len() > fsapi::NAME_MAX_BYTES {
+        return Err(FsError::NameTooLong);
+    }
+    Ok(())
+}
+
+fn read_xattr(
+    store: &dyn KvStore,
+    ino: InodeId,
+    name: &[u8],
+    epoch: Epoch,
+) -> Result<Option<Vec<u8>>, MetaError> {
+    match newest_at_or_below(store, &keys::xattr_prefix(ino, name), epoch)? {
+        Some((_, v)) if !v.is_empty() => {
+            if v[0] != XATTR_VALUE_V1 {
+                return Err(MetaError::Corrupt("extended attribute format"));
+            }
+            Ok(Some(v[1..].to_vec()))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -483,6 +615,8 @@ struct Txn<'a> {
     next_ino: Option<u64>,
     /// ino → is an orphan now (only inodes whose state was looked at).
     orphans: BTreeMap<InodeId, (bool, bool)>,
+    /// (ino, name) → extended attribute value now (`None` = removed).
+    xattrs: BTreeMap<(InodeId, Vec<u8>), BeforeAfter<Vec<u8>>>,
 }
 
 impl<'a> Txn<'a> {
@@ -495,7 +629,23 @@ impl<'a> Txn<'a> {
             changed: Vec::new(),
             next_ino: None,
             orphans: BTreeMap::new(),
+            xattrs: BTreeMap::new(),
         }
+    }
+
+    fn xattr(&mut self, ino: InodeId, name: &[u8]) -> FsResult<Option<Vec<u8>>> {
+        let key = (ino, name.to_vec());
+        if let Some((_, now)) = self.xattrs.get(&key) {
+            return Ok(now.clone());
+        }
+        let v = read_xattr(self.store, ino, name, self.epoch)?;
+        self.xattrs.insert(key, (v.clone(), v.clone()));
+        Ok(v)
+    }
+
+    fn set_xattr(&mut self, ino: InodeId, name: &[u8], value: Option<Vec<u8>>) {
+        let key = (ino, name.to_vec());
+        self.xattrs.entry(key).or_insert((None, None)).1 = value;
     }
 
     fn is_orphan(&mut self, ino: InodeId) -> FsResult<bool> {
@@ -633,6 +783,16 @@ impl<'a> Txn<'a> {
             }
             if now.is_none() {
                 applied.freed.push(*ino);
+                // its extended attributes go with it (epochs are not sealed by
+                // snapshots yet, so no older version must survive)
+                let prefix = keys::xattr_inode_prefix(*ino);
+                for (k, _) in self
+                    .store
+                    .scan_prefix(&prefix, None, fsapi::XATTRS_PER_FILE_MAX * 4)
+                    .map_err(MetaError::from)?
+                {
+                    b.delete(k);
+                }
             }
             self.write_versioned(
                 &mut b,
@@ -642,6 +802,18 @@ impl<'a> Txn<'a> {
         }
         if let Some(n) = self.next_ino {
             b.put(keys::scalar("next_ino"), n.to_le_bytes().to_vec());
+        }
+        for ((ino, name), (before, now)) in &self.xattrs {
+            if before == now {
+                continue;
+            }
+            let value = now.as_ref().map(|v| {
+                let mut b = Vec::with_capacity(v.len() + 1);
+                b.push(XATTR_VALUE_V1);
+                b.extend_from_slice(v);
+                b
+            });
+            self.write_versioned(&mut b, &keys::xattr_prefix(*ino, name), value)?;
         }
         for (ino, (before, now)) in &self.orphans {
             match (before, now) {

@@ -688,6 +688,7 @@ fn fattr() -> impl Strategy<Value = Fattr> {
             );
             put!(suppattr_exclcreat, w(46));
             put!(fs_charset_cap, s[47] as u32);
+            put!(xattr_support, s[47] % 2 == 0);
             assert_eq!(i, Fattr::KNOWN_ATTRS.len(), "every field is generated");
             f
         })
@@ -1104,7 +1105,8 @@ fn special_stateids_and_opnum_tables() {
         Opnum4::ALL.iter().filter(|o| o.is_not_supported()).map(|o| *o as u32).collect();
     assert_eq!(
         notsupp,
-        [19, 46, 47, 48, 49, 50, 51, 54, 56].into_iter().chain(59..=75).collect::<Vec<_>>()
+        [19, 46, 47, 48, 49, 50, 51, 54, 56].into_iter().chain(59..=71).collect::<Vec<_>>(),
+        "xattr operations (72-75, RFC 8276) are implemented"
     );
     assert_eq!(
         (Opnum4::ReleaseLockowner.minor_version(), Opnum4::BackchannelCtl.minor_version()),

@@ -33,6 +33,8 @@ pub fn status(e: &FsError) -> Nfsstat3 {
         FsError::BadType => Nfsstat3::Badtype,
         FsError::Jukebox => Nfsstat3::Jukebox,
         FsError::ServerFault(_) => Nfsstat3::Serverfault,
+        FsError::NoXattr => Nfsstat3::Noent,
+        FsError::XattrTooBig => Nfsstat3::Fbig,
     }
 }
 

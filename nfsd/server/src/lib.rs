@@ -28,8 +28,8 @@ pub mod v4state;
 pub use drc::{Drc, DrcKey, DrcLookup};
 pub use export::{Cidr, Export, ExportRules, Squash};
 pub use handle::{HandleCodec, HandleError, HANDLE_LEN_BYTES};
-pub use nfs4::{IdMapper, OwnerFormat, V4Config};
 pub use metrics::{CallTimer, ConnectionGuard, Metrics, Program};
+pub use nfs4::{IdMapper, OwnerFormat, V4Config};
 pub use transport::{serve, Limits};
 
 use std::collections::BTreeSet;

@@ -567,6 +567,8 @@ fattr! {
     FATTR4_SUPPATTR_EXCLCREAT => suppattr_exclcreat: Bitmap4,
     /// `fs_charset_cap` (76): `FSCHARSET_CAP4_*` bits.
     FATTR4_FS_CHARSET_CAP => fs_charset_cap: u32,
+    /// `xattr_support` (82, RFC 8276 §8.1): the object supports xattrs.
+    FATTR4_XATTR_SUPPORT => xattr_support: bool,
 }
 
 impl Fattr {

@@ -321,6 +321,10 @@ compound_ops! {
         TestStateid(TestStateidArgs),
         DestroyClientid(DestroyClientidArgs),
         ReclaimComplete(ReclaimCompleteArgs),
+        Getxattr(GetxattrArgs),
+        Setxattr(SetxattrArgs),
+        Listxattrs(ListxattrsArgs),
+        Removexattr(RemovexattrArgs),
     }
     void { Getfh, Lookupp, Putpubfh, Putrootfh, Readlink, Restorefh, Savefh }
     res {
@@ -371,6 +375,10 @@ compound_ops! {
         TestStateid(TestStateidRes),
         DestroyClientid(DestroyClientidRes),
         ReclaimComplete(ReclaimCompleteRes),
+        Getxattr(GetxattrRes),
+        Setxattr(SetxattrRes),
+        Listxattrs(ListxattrsRes),
+        Removexattr(RemovexattrRes),
     }
 }
 

@@ -1502,3 +1502,134 @@ xdr_struct! {
 
 /// `struct RECLAIM_COMPLETE4res { nfsstat4 rcr_status; };`
 pub type ReclaimCompleteRes = Nfsstat4;
+
+// ---------------------------------------------------------------- xattrs (RFC 8276): GETXATTR (72) .. REMOVEXATTR (75)
+
+/// SETXATTR4_EITHER: create or replace.
+pub const SETXATTR4_EITHER: u32 = 0;
+/// SETXATTR4_CREATE: the attribute must not exist.
+pub const SETXATTR4_CREATE: u32 = 1;
+/// SETXATTR4_REPLACE: the attribute must exist.
+pub const SETXATTR4_REPLACE: u32 = 2;
+/// Decode bound of an xattr value (Linux's XATTR_SIZE_MAX).
+pub const XATTR_VALUE_DECODE_MAX_BYTES: u32 = 64 * 1024;
+
+xdr_struct! {
+    /// ```text
+    /// struct GETXATTR4args { xattrkey4 gxa_name; };
+    /// ```
+    pub struct GetxattrArgs {
+        /// The attribute's name (`component4`).
+        pub gxa_name: Vec<u8> [component4],
+    }
+}
+
+xdr_struct! {
+    /// ```text
+    /// union GETXATTR4res switch (nfsstat4 gxr_status) {
+    ///  case NFS4_OK: xattrvalue4 gxr_value;
+    /// };
+    /// ```
+    pub struct GetxattrResOk {
+        /// The value.
+        pub gxr_value: Vec<u8> [data4],
+    }
+}
+/// GETXATTR4res.
+pub type GetxattrRes = NfsRes4<GetxattrResOk>;
+
+xdr_struct! {
+    /// ```text
+    /// struct SETXATTR4args {
+    ///         setxattr_option4 sxa_option;
+    ///         xattrkey4        sxa_key;
+    ///         xattrvalue4      sxa_value;
+    /// };
+    /// ```
+    pub struct SetxattrArgs {
+        /// SETXATTR4_EITHER, _CREATE or _REPLACE (checked by the server).
+        pub sxa_option: u32,
+        /// The name.
+        pub sxa_key: Vec<u8> [component4],
+        /// The value.
+        pub sxa_value: Vec<u8> [data4],
+    }
+}
+
+xdr_struct! {
+    /// `SETXATTR4resok` and `REMOVEXATTR4resok`: the change info of the file.
+    #[derive(Copy)]
+    pub struct XattrChangeResOk {
+        /// Change attribute of the file before and after.
+        pub info: ChangeInfo4,
+    }
+}
+/// SETXATTR4res.
+pub type SetxattrRes = NfsRes4<XattrChangeResOk>;
+/// REMOVEXATTR4res.
+pub type RemovexattrRes = NfsRes4<XattrChangeResOk>;
+
+xdr_struct! {
+    /// ```text
+    /// struct LISTXATTRS4args { nfs_cookie4 lxa_cookie; count4 lxa_maxcount; };
+    /// ```
+    #[derive(Copy)]
+    pub struct ListxattrsArgs {
+        /// Where to resume (0: from the start).
+        pub lxa_cookie: u64,
+        /// Largest reply body.
+        pub lxa_maxcount: u32,
+    }
+}
+
+xdr_struct! {
+    /// ```text
+    /// struct LISTXATTRS4resok {
+    ///         nfs_cookie4 lxr_cookie;
+    ///         xattrkey4   lxr_names<>;
+    ///         bool        lxr_eof;
+    /// };
+    /// ```
+    pub struct ListxattrsResOk {
+        /// Cookie to resume after the names returned.
+        pub lxr_cookie: u64,
+        /// Names.
+        pub lxr_names: Vec<Vec<u8>> [name_list],
+        /// No more names.
+        pub lxr_eof: bool,
+    }
+}
+/// LISTXATTRS4res.
+pub type ListxattrsRes = NfsRes4<ListxattrsResOk>;
+
+xdr_struct! {
+    /// ```text
+    /// struct REMOVEXATTR4args { xattrkey4 rxa_name; };
+    /// ```
+    pub struct RemovexattrArgs {
+        /// The name.
+        pub rxa_name: Vec<u8> [component4],
+    }
+}
+
+/// A list of `component4` names (bounded).
+#[allow(non_snake_case)]
+pub mod name_list {
+    use crate::xdr::{Decoder, Encoder, XdrError};
+    /// Decode.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Vec<Vec<u8>>, XdrError> {
+        let n = d.array_len(super::super::ARRAY_DECODE_MAX * 64)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(d.opaque(super::super::NAME_DECODE_MAX_BYTES)?.to_vec());
+        }
+        Ok(out)
+    }
+    /// Encode.
+    pub fn encode(e: &mut Encoder, v: &[Vec<u8>]) {
+        e.put_array_len(v.len());
+        for x in v {
+            e.put_opaque(x);
+        }
+    }
+}

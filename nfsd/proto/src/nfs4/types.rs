@@ -663,7 +663,11 @@ impl Opnum4 {
                 | Opnum4::Layoutreturn
                 | Opnum4::SetSsv
                 | Opnum4::WantDelegation
-        ) || self.minor_version() == 2
+        ) || (self.minor_version() == 2
+            && !matches!(
+                self,
+                Opnum4::Getxattr | Opnum4::Setxattr | Opnum4::Listxattrs | Opnum4::Removexattr
+            ))
     }
 }
 

@@ -4,7 +4,9 @@
 
 use fsapi::{Attr, FileType, FsStat, SetAttr, SetTime, Timestamp};
 use nfs_proto::nfs4::attr::{self as a, Fattr};
-use nfs_proto::nfs4::{Bitmap4, Fattr4, Fsid4, NfsFh4, NfsFtype4, Nfsstat4, Nfstime4, Settime4, Specdata4};
+use nfs_proto::nfs4::{
+    Bitmap4, Fattr4, Fsid4, NfsFh4, NfsFtype4, Nfsstat4, Nfstime4, Settime4, Specdata4,
+};
 
 use super::idmap::IdMapper;
 
@@ -83,6 +85,9 @@ pub(crate) fn supported(minor: u32) -> Bitmap4 {
     let mut b = Bitmap4::from_bits(SUPPORTED);
     if minor >= 1 {
         b.set(a::FATTR4_SUPPATTR_EXCLCREAT);
+    }
+    if minor >= 2 {
+        b.set(a::FATTR4_XATTR_SUPPORT);
     }
     b
 }
@@ -184,6 +189,10 @@ pub(crate) fn build(attr: &Attr, cx: &AttrCtx<'_>, req: &Bitmap4) -> Fattr4 {
     if cx.minor >= 1 {
         f.suppattr_exclcreat = Some(Bitmap4::from_bits(SUPPATTR_EXCLCREAT));
     }
+    if cx.minor >= 2 {
+        // RFC 8276 §8.1: user extended attributes on every object
+        f.xattr_support = Some(true);
+    }
     if let Some(s) = &cx.fsstat {
         f.files_avail = Some(s.avail_files);
         f.files_free = Some(s.free_files);
@@ -194,7 +203,8 @@ pub(crate) fn build(attr: &Attr, cx: &AttrCtx<'_>, req: &Bitmap4) -> Fattr4 {
     }
     if req.get(a::FATTR4_FS_LOCATIONS) {
         // RFC 7530 §8: this file system has not moved; its root and no replicas
-        let root = cx.export_path.split('/').filter(|c| !c.is_empty()).map(|c| c.as_bytes().to_vec());
+        let root =
+            cx.export_path.split('/').filter(|c| !c.is_empty()).map(|c| c.as_bytes().to_vec());
         f.fs_locations = Some(a::FsLocations4 { fs_root: root.collect(), locations: Vec::new() });
     }
     f.encode_fattr4(req)
@@ -224,7 +234,9 @@ pub(crate) fn to_setattr(f: &Fattr4, idmap: &IdMapper) -> AttrResult<(SetAttr, B
         }
         s.mode = Some(m);
     }
-    if v.owner.as_ref().is_some_and(|o| o.is_empty()) || v.owner_group.as_ref().is_some_and(|g| g.is_empty()) {
+    if v.owner.as_ref().is_some_and(|o| o.is_empty())
+        || v.owner_group.as_ref().is_some_and(|g| g.is_empty())
+    {
         // RFC 7530 §5.9: an empty owner string is not a valid value
         return Err(Nfsstat4::Inval);
     }

@@ -3,8 +3,7 @@
 //! check the export's rules exactly as NFSv3 does, and call [`ClusterFs`].
 
 use fsapi::{
-    AccessMask, Attr, ClusterFs, Credentials, FileRef, FileType, FsError, SpecialKind,
-    Stability,
+    AccessMask, Attr, ClusterFs, Credentials, FileRef, FileType, FsError, SpecialKind, Stability,
 };
 use nfs_proto::nfs4::attr as fa;
 use nfs_proto::nfs4::*;
@@ -108,7 +107,13 @@ impl<F: ClusterFs> Server<F> {
     }
 
     /// The fattr4 of `fh` for the bits of `req`.
-    pub(crate) async fn fattr_of(&self, cx: &Cx<'_, '_>, fh: Fh, attr: &Attr, req: &Bitmap4) -> R<Fattr4> {
+    pub(crate) async fn fattr_of(
+        &self,
+        cx: &Cx<'_, '_>,
+        fh: Fh,
+        attr: &Attr,
+        req: &Bitmap4,
+    ) -> R<Fattr4> {
         let (fsid, export_path, file) = match fh {
             Fh::File { export, file } => (
                 Fsid4 { major: self.fsid, minor: 0 },
@@ -155,7 +160,9 @@ impl<F: ClusterFs> Server<F> {
                 cx.cur_stateid = None;
                 ResOp::Putpubfh(Nfsstat4::Ok)
             }
-            ArgOp::Getfh => ResOp::Getfh(self.cur(cx).map(|fh| GetfhResOk { object: self.fh_encode(fh) }).into()),
+            ArgOp::Getfh => ResOp::Getfh(
+                self.cur(cx).map(|fh| GetfhResOk { object: self.fh_encode(fh) }).into(),
+            ),
             ArgOp::Savefh => ResOp::Savefh(match cx.cur {
                 Some(fh) => {
                     cx.saved = Some(fh);
@@ -175,21 +182,35 @@ impl<F: ClusterFs> Server<F> {
             ArgOp::Lookup(a) => ResOp::Lookup(st(self.v4_lookup(cx, &a.objname).await)),
             ArgOp::Lookupp => ResOp::Lookupp(st(self.v4_lookupp(cx).await)),
             ArgOp::Getattr(a) => ResOp::Getattr(self.v4_getattr(cx, &a.attr_request).await.into()),
-            ArgOp::Verify(a) => ResOp::Verify(st(self.v4_verify(cx, &a.obj_attributes, true).await)),
-            ArgOp::Nverify(a) => ResOp::Nverify(st(self.v4_verify(cx, &a.obj_attributes, false).await)),
+            ArgOp::Verify(a) => {
+                ResOp::Verify(st(self.v4_verify(cx, &a.obj_attributes, true).await))
+            }
+            ArgOp::Nverify(a) => {
+                ResOp::Nverify(st(self.v4_verify(cx, &a.obj_attributes, false).await))
+            }
             ArgOp::Access(a) => ResOp::Access(self.v4_access(cx, a.access).await.into()),
             ArgOp::Readlink => ResOp::Readlink(self.v4_readlink(cx).await.into()),
             ArgOp::Readdir(a) => ResOp::Readdir(self.v4_readdir(cx, a).await.into()),
             ArgOp::Create(a) => ResOp::Create(self.v4_create(cx, a).await.into()),
             ArgOp::Remove(a) => ResOp::Remove(self.v4_remove(cx, &a.target).await.into()),
-            ArgOp::Rename(a) => ResOp::Rename(self.v4_rename(cx, &a.oldname, &a.newname).await.into()),
+            ArgOp::Rename(a) => {
+                ResOp::Rename(self.v4_rename(cx, &a.oldname, &a.newname).await.into())
+            }
             ArgOp::Link(a) => ResOp::Link(self.v4_link(cx, &a.newname).await.into()),
             ArgOp::Setattr(a) => ResOp::Setattr(self.v4_setattr(cx, a).await),
             ArgOp::Commit(a) => ResOp::Commit(self.v4_commit(cx, a).await.into()),
             ArgOp::Secinfo(a) => ResOp::Secinfo(self.v4_secinfo(cx, Some(&a.name)).await.into()),
-            ArgOp::SecinfoNoName(style) => ResOp::SecinfoNoName(self.v4_secinfo_no_name(cx, style).await.into()),
+            ArgOp::SecinfoNoName(style) => {
+                ResOp::SecinfoNoName(self.v4_secinfo_no_name(cx, style).await.into())
+            }
             ArgOp::Read(a) => ResOp::Read(self.v4_read(cx, a).await.into()),
             ArgOp::Write(a) => ResOp::Write(self.v4_write(cx, a).await.into()),
+            ArgOp::Getxattr(a) => ResOp::Getxattr(self.v4_getxattr(cx, &a.gxa_name).await.into()),
+            ArgOp::Setxattr(a) => ResOp::Setxattr(self.v4_setxattr(cx, a).await.into()),
+            ArgOp::Listxattrs(a) => ResOp::Listxattrs(self.v4_listxattrs(cx, a).await.into()),
+            ArgOp::Removexattr(a) => {
+                ResOp::Removexattr(self.v4_removexattr(cx, &a.rxa_name).await.into())
+            }
             other => {
                 tracing::error!(op = other.opnum(), "NFSv4 operation without a handler");
                 ResOp::from_status(other.opnum(), Nfsstat4::Serverfault)
@@ -225,7 +246,11 @@ impl<F: ClusterFs> Server<F> {
                 let mut export = export;
                 for (n, e) in self.exports.iter().enumerate() {
                     let n = n as u8;
-                    if e.root == child && n != export && self.v4.pseudo.crosses_into(export, n) && e.rules.admits(cx.call.peer) {
+                    if e.root == child
+                        && n != export
+                        && self.v4.pseudo.crosses_into(export, n)
+                        && e.rules.admits(cx.call.peer)
+                    {
                         export = n;
                     }
                 }
@@ -259,7 +284,8 @@ impl<F: ClusterFs> Server<F> {
                         Some(Junction::Pseudo(p)) => Fh::Pseudo(p),
                         Some(Junction::Export(up)) => {
                             let cred = self.cred(cx.call, up);
-                            let (parent, _) = self.fs.lookup(&cred, file, b"..").await.map_err(fs_err)?;
+                            let (parent, _) =
+                                self.fs.lookup(&cred, file, b"..").await.map_err(fs_err)?;
                             Fh::File { export: up, file: parent }
                         }
                     }
@@ -299,7 +325,12 @@ impl<F: ClusterFs> Server<F> {
     /// ACCESS (RFC 7530 §16.1): the v3 rules, the v4 bit layout is the same.
     async fn v4_access(&self, cx: &Cx<'_, '_>, wanted: u32) -> R<AccessResOk> {
         let fh = self.cur(cx)?;
-        let all = ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE | ACCESS4_EXECUTE;
+        let all = ACCESS4_READ
+            | ACCESS4_LOOKUP
+            | ACCESS4_MODIFY
+            | ACCESS4_EXTEND
+            | ACCESS4_DELETE
+            | ACCESS4_EXECUTE;
         if wanted & !all != 0 {
             return Err(Nfsstat4::Inval);
         }
@@ -316,7 +347,8 @@ impl<F: ClusterFs> Server<F> {
             Fh::Pseudo(_) => wanted & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE),
             Fh::File { export, file } => {
                 let cred = self.cred(cx.call, export);
-                let (mask, _) = self.fs.access(&cred, file, AccessMask(wanted)).await.map_err(fs_err)?;
+                let (mask, _) =
+                    self.fs.access(&cred, file, AccessMask(wanted)).await.map_err(fs_err)?;
                 let mut m = mask.0 & wanted;
                 let e = self.export(export).ok_or(Nfsstat4::Stale)?;
                 if e.rules.read_only {
@@ -410,7 +442,11 @@ impl<F: ClusterFs> Server<F> {
                         let mut cexport = export;
                         for (k, e) in self.exports.iter().enumerate() {
                             let k = k as u8;
-                            if e.root == ent.file && k != export && self.v4.pseudo.crosses_into(export, k) && e.rules.admits(cx.call.peer) {
+                            if e.root == ent.file
+                                && k != export
+                                && self.v4.pseudo.crosses_into(export, k)
+                                && e.rules.admits(cx.call.peer)
+                            {
                                 cexport = k;
                             }
                         }
@@ -421,7 +457,10 @@ impl<F: ClusterFs> Server<F> {
                                 Ok(at) => self.fattr_of(cx, cfh, &at, &a.attr_request).await?,
                                 Err(e) if a.attr_request.get(fa::FATTR4_RDATTR_ERROR) => {
                                     // RFC 7530 §16.24.4: report the error in the entry
-                                    let f = fa::Fattr { rdattr_error: Some(status4(&e)), ..Default::default() };
+                                    let f = fa::Fattr {
+                                        rdattr_error: Some(status4(&e)),
+                                        ..Default::default()
+                                    };
                                     f.encode_fattr4(&a.attr_request)
                                 }
                                 Err(FsError::Stale | FsError::NotFound) => continue, // removed meanwhile
@@ -429,7 +468,9 @@ impl<F: ClusterFs> Server<F> {
                             },
                         };
                         let e = Entry4 { cookie: ent.cookie, name: ent.name, attrs };
-                        if used + e.encoded_len() > maxcount || dir_used + e.dircount_len() > dircount {
+                        if used + e.encoded_len() > maxcount
+                            || dir_used + e.dircount_len() > dircount
+                        {
                             if out.entries.is_empty() {
                                 return Err(Nfsstat4::Toosmall);
                             }
@@ -500,8 +541,12 @@ impl<F: ClusterFs> Server<F> {
                 }
                 self.fs.symlink(&cred, dir, &a.objname, &target, set).await
             }
-            Createtype4::Fifo => self.fs.mknod(&cred, dir, &a.objname, SpecialKind::Fifo, set).await,
-            Createtype4::Sock => self.fs.mknod(&cred, dir, &a.objname, SpecialKind::Socket, set).await,
+            Createtype4::Fifo => {
+                self.fs.mknod(&cred, dir, &a.objname, SpecialKind::Fifo, set).await
+            }
+            Createtype4::Sock => {
+                self.fs.mknod(&cred, dir, &a.objname, SpecialKind::Socket, set).await
+            }
             Createtype4::Blk(d) | Createtype4::Chr(d) => {
                 if !e.rules.allow_devices {
                     return Err(Nfsstat4::Perm);
@@ -602,7 +647,9 @@ impl<F: ClusterFs> Server<F> {
                 FileType::Directory => return fail(Nfsstat4::Isdir),
                 _ => return fail(Nfsstat4::Inval),
             }
-            if let Err(s) = self.check_io_kind(cx, &a.stateid, file, crate::v4state::IoKind::SetSize) {
+            if let Err(s) =
+                self.check_io_kind(cx, &a.stateid, file, crate::v4state::IoKind::SetSize)
+            {
                 return fail(s);
             }
         }
@@ -656,7 +703,11 @@ impl<F: ClusterFs> Server<F> {
         Ok(SecinfoResOk(vec![Secinfo4::Flavor(nfs_proto::rpc::AUTH_SYS)]))
     }
 
-    async fn v4_secinfo_no_name(&self, cx: &mut Cx<'_, '_>, style: SecinfoStyle4) -> R<SecinfoResOk> {
+    async fn v4_secinfo_no_name(
+        &self,
+        cx: &mut Cx<'_, '_>,
+        style: SecinfoStyle4,
+    ) -> R<SecinfoResOk> {
         let fh = self.cur(cx)?;
         if style == SecinfoStyle4::Parent {
             let attr = self.attr4(cx, fh).await?;
@@ -700,7 +751,10 @@ impl<F: ClusterFs> Server<F> {
         if a.data.len() > attrs::IO_SIZE_MAX_BYTES as usize {
             return Err(Nfsstat4::Inval);
         }
-        if a.offset.checked_add(a.data.len() as u64).map_or(true, |end| end > attrs::FILE_SIZE_MAX_BYTES) {
+        if a.offset
+            .checked_add(a.data.len() as u64)
+            .is_none_or(|end| end > attrs::FILE_SIZE_MAX_BYTES)
+        {
             return Err(Nfsstat4::Fbig);
         }
         if a.data.is_empty() {
@@ -727,6 +781,93 @@ impl<F: ClusterFs> Server<F> {
             writeverf: r.value.verifier.0,
         })
     }
+}
+
+impl<F: ClusterFs> Server<F> {
+    /// GETXATTR (RFC 8276 §8.4.1).
+    async fn v4_getxattr(&self, cx: &Cx<'_, '_>, name: &[u8]) -> R<GetxattrResOk> {
+        let (export, file) = self.cur_file(cx, Nfsstat4::Noxattr)?;
+        check_xattr_name(name)?;
+        let cred = self.cred(cx.call, export);
+        let v = self.fs.getxattr(&cred, file, name).await.map_err(fs_err)?;
+        Ok(GetxattrResOk { gxr_value: v })
+    }
+
+    /// SETXATTR (RFC 8276 §8.4.2).
+    async fn v4_setxattr(&self, cx: &Cx<'_, '_>, a: SetxattrArgs) -> R<XattrChangeResOk> {
+        let (_, file, cred) = self.cur_writable(cx)?;
+        check_xattr_name(&a.sxa_key)?;
+        let how = match a.sxa_option {
+            SETXATTR4_EITHER => fsapi::XattrSet::Either,
+            SETXATTR4_CREATE => fsapi::XattrSet::Create,
+            SETXATTR4_REPLACE => fsapi::XattrSet::Replace,
+            _ => return Err(Nfsstat4::Inval),
+        };
+        let before = self.fs.getattr(file).await.map_err(fs_err)?.change;
+        let r =
+            self.fs.setxattr(&cred, file, &a.sxa_key, a.sxa_value, how).await.map_err(fs_err)?;
+        Ok(XattrChangeResOk { info: self.v4_cinfo(file, before, r.wcc.after.as_ref()).await })
+    }
+
+    /// REMOVEXATTR (RFC 8276 §8.4.4).
+    async fn v4_removexattr(&self, cx: &Cx<'_, '_>, name: &[u8]) -> R<XattrChangeResOk> {
+        let (_, file, cred) = self.cur_writable(cx)?;
+        check_xattr_name(name)?;
+        let before = self.fs.getattr(file).await.map_err(fs_err)?.change;
+        let r = self.fs.removexattr(&cred, file, name).await.map_err(fs_err)?;
+        Ok(XattrChangeResOk { info: self.v4_cinfo(file, before, r.wcc.after.as_ref()).await })
+    }
+
+    /// LISTXATTRS (RFC 8276 §8.4.3): the cookie is the index of the next name.
+    async fn v4_listxattrs(&self, cx: &Cx<'_, '_>, a: ListxattrsArgs) -> R<ListxattrsResOk> {
+        let (export, file) = match self.cur(cx)? {
+            Fh::File { export, file } => (export, file),
+            Fh::Pseudo(_) => {
+                return Ok(ListxattrsResOk { lxr_cookie: 0, lxr_names: Vec::new(), lxr_eof: true })
+            }
+        };
+        let cred = self.cred(cx.call, export);
+        let names = self.fs.listxattrs(&cred, file).await.map_err(fs_err)?;
+        let start = usize::try_from(a.lxa_cookie).map_err(|_| Nfsstat4::BadCookie)?;
+        if start > names.len() {
+            return Err(Nfsstat4::BadCookie);
+        }
+        // cookie, array length, eof
+        let mut used = 8 + 4 + 4;
+        let max = a.lxa_maxcount as usize;
+        if max < used {
+            return Err(Nfsstat4::Toosmall);
+        }
+        let mut out = Vec::new();
+        for n in &names[start..] {
+            let len = nfs_proto::xdr::opaque_len(n.len());
+            if used + len > max {
+                break;
+            }
+            used += len;
+            out.push(n.clone());
+        }
+        let next = start + out.len();
+        if out.is_empty() && next < names.len() {
+            return Err(Nfsstat4::Toosmall);
+        }
+        Ok(ListxattrsResOk {
+            lxr_cookie: next as u64,
+            lxr_eof: next == names.len(),
+            lxr_names: out,
+        })
+    }
+}
+
+/// RFC 8276 §8.2: an xattr name is a component4.
+fn check_xattr_name(name: &[u8]) -> R<()> {
+    if name.is_empty() || name.contains(&0) || name.contains(&b'/') {
+        return Err(Nfsstat4::Inval);
+    }
+    if name.len() > fsapi::NAME_MAX_BYTES {
+        return Err(Nfsstat4::Nametoolong);
+    }
+    Ok(())
 }
 
 /// A status-only result from a step.

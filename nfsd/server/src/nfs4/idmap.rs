@@ -63,12 +63,12 @@ impl IdMapper {
 
     /// The uid an `owner` string names.
     pub fn user_from_wire(&self, s: &[u8]) -> Result<u32, BadOwner> {
-        self.from_wire(s, &self.user_ids)
+        self.parse_wire(s, &self.user_ids)
     }
 
     /// The gid an `owner_group` string names.
     pub fn group_from_wire(&self, s: &[u8]) -> Result<u32, BadOwner> {
-        self.from_wire(s, &self.group_ids)
+        self.parse_wire(s, &self.group_ids)
     }
 
     fn to_wire(&self, id: u32, names: &BTreeMap<u32, String>) -> Vec<u8> {
@@ -78,7 +78,7 @@ impl IdMapper {
         }
     }
 
-    fn from_wire(&self, s: &[u8], ids: &BTreeMap<String, u32>) -> Result<u32, BadOwner> {
+    fn parse_wire(&self, s: &[u8], ids: &BTreeMap<String, u32>) -> Result<u32, BadOwner> {
         let s = std::str::from_utf8(s).map_err(|_| BadOwner)?;
         let (name, domain) = match s.split_once('@') {
             Some((n, d)) => (n, Some(d)),
@@ -103,7 +103,8 @@ impl IdMapper {
 /// A decimal id without sign or leading zeros (RFC 7530 §5.9: "a numeric
 /// value ... without leading zeros").
 fn parse_numeric(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -129,7 +130,8 @@ fn parse_db(text: &str) -> BTreeMap<u32, String> {
 mod tests {
     use super::*;
 
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+    const PASSWD: &str =
+        "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";
     const GROUP: &str = "root:x:0:\nstaff:x:50:alice\n";
 
     /// RFC 7530 §5.9: numeric strings are accepted in both directions.

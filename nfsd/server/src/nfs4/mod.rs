@@ -158,7 +158,12 @@ pub(crate) struct Cx<'c, 'a> {
 
 impl<F: ClusterFs> Server<F> {
     /// The NFS program, version 4.
-    pub(crate) async fn nfs4(&self, c: &Call<'_>, proc_: u32, args: &[u8]) -> Result<Encoder, RpcFail> {
+    pub(crate) async fn nfs4(
+        &self,
+        c: &Call<'_>,
+        proc_: u32,
+        args: &[u8],
+    ) -> Result<Encoder, RpcFail> {
         match proc_ {
             nfs_proto::nfs4::PROC_NULL => Ok(rpc::accepted_success(c.xid)),
             nfs_proto::nfs4::PROC_COMPOUND => {
@@ -178,7 +183,11 @@ impl<F: ClusterFs> Server<F> {
             tracing::debug!(error = %e, "undecodable COMPOUND header");
             RpcFail::GarbageArgs
         })?;
-        let reply = |status: Nfsstat4, resarray: Vec<ResOp>| CompoundRes { status, tag: hdr.tag.clone(), resarray };
+        let reply = |status: Nfsstat4, resarray: Vec<ResOp>| CompoundRes {
+            status,
+            tag: hdr.tag.clone(),
+            resarray,
+        };
         if hdr.minorversion > nfs_proto::nfs4::MINOR_VERSION_MAX {
             return Ok(encode_reply(c.xid, &reply(Nfsstat4::MinorVersMismatch, Vec::new())));
         }
@@ -218,7 +227,7 @@ impl<F: ClusterFs> Server<F> {
             };
             let r = self.op4(&mut cx, i, hdr.numops, op).await;
             let r = match r {
-                Dispatch::Res(r) => r,
+                Dispatch::Res(r) => *r,
                 Dispatch::Replay(bytes) => {
                     // 4.1 SEQUENCE of a retransmission: the cached reply, as it was
                     return Ok(replay_reply(c.xid, bytes));
@@ -261,14 +270,20 @@ impl<F: ClusterFs> Server<F> {
             if index == 0 {
                 if !matches!(op, ArgOp::Sequence(_)) && !matches!(op, ArgOp::Illegal(_)) {
                     if !session_free {
-                        return Dispatch::Res(ResOp::from_status(opnum, Nfsstat4::OpNotInSession));
+                        return Dispatch::Res(Box::new(ResOp::from_status(
+                            opnum,
+                            Nfsstat4::OpNotInSession,
+                        )));
                     }
                     if numops > 1 {
-                        return Dispatch::Res(ResOp::from_status(opnum, Nfsstat4::NotOnlyOp));
+                        return Dispatch::Res(Box::new(ResOp::from_status(
+                            opnum,
+                            Nfsstat4::NotOnlyOp,
+                        )));
                     }
                 }
             } else if matches!(op, ArgOp::Sequence(_)) {
-                return Dispatch::Res(ResOp::from_status(opnum, Nfsstat4::SequencePos));
+                return Dispatch::Res(Box::new(ResOp::from_status(opnum, Nfsstat4::SequencePos)));
             }
             // RFC 8881 §17: operations of 4.0 that 4.1 removed
             if matches!(
@@ -279,7 +294,7 @@ impl<F: ClusterFs> Server<F> {
                     | ArgOp::OpenConfirm(_)
                     | ArgOp::ReleaseLockowner(_)
             ) {
-                return Dispatch::Res(ResOp::from_status(opnum, Nfsstat4::Notsupp));
+                return Dispatch::Res(Box::new(ResOp::from_status(opnum, Nfsstat4::Notsupp)));
             }
         }
         let r = match op {
@@ -294,7 +309,7 @@ impl<F: ClusterFs> Server<F> {
                 }
             }
         };
-        Dispatch::Res(r)
+        Dispatch::Res(Box::new(r))
     }
 
     /// The handle of `fh` as sent to clients.
@@ -302,7 +317,11 @@ impl<F: ClusterFs> Server<F> {
         match fh {
             Fh::Pseudo(id) => NfsFh4(self.handles.encode(
                 PSEUDO_EXPORT,
-                FileRef { snapshot: SnapshotId::LIVE, ino: InodeId(id as u64), generation: Generation(0) },
+                FileRef {
+                    snapshot: SnapshotId::LIVE,
+                    ino: InodeId(id as u64),
+                    generation: Generation(0),
+                },
             )),
             Fh::File { export, file } => NfsFh4(self.handles.encode(export, file)),
         }
@@ -372,7 +391,7 @@ impl<F: ClusterFs> Server<F> {
 
 /// How an operation's dispatch ended.
 pub(crate) enum Dispatch {
-    Res(ResOp),
+    Res(Box<ResOp>),
     /// A 4.1 retransmission: send these cached COMPOUND reply bytes.
     Replay(Arc<Vec<u8>>),
 }
@@ -415,5 +434,7 @@ pub(crate) fn status4(e: &FsError) -> Nfsstat4 {
         FsError::BadType => Nfsstat4::Badtype,
         FsError::Jukebox => Nfsstat4::Delay,
         FsError::ServerFault(_) => Nfsstat4::Serverfault,
+        FsError::NoXattr => Nfsstat4::Noxattr,
+        FsError::XattrTooBig => Nfsstat4::Xattr2big,
     }
 }

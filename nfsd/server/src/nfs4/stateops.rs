@@ -24,6 +24,7 @@ pub(crate) struct SeqInfo {
     pub ticket: vs::SlotTicket,
     pub client: ClientId,
     pub reply_max_bytes: u32,
+    pub cache_this: bool,
 }
 
 /// EXCHGID4_FLAG_USE_NON_PNFS (RFC 8881 §18.35).
@@ -158,7 +159,12 @@ impl<F: ClusterFs> Server<F> {
             ArgOp::CreateSession(a) => ResOp::CreateSession(self.create_session(cx, a).into()),
             ArgOp::DestroySession(a) => {
                 let cur = cx.session.as_ref().map(|s| &s.ticket);
-                let r = self.v4.state.lock().destroy_session(SessionId(a.dsa_sessionid), conn(cx), cur, cx.now);
+                let r = self.v4.state.lock().destroy_session(
+                    SessionId(a.dsa_sessionid),
+                    conn(cx),
+                    cur,
+                    cx.now,
+                );
                 ResOp::DestroySession(r.err().map_or(Nfsstat4::Ok, |e| st_err(&e)))
             }
             ArgOp::DestroyClientid(a) => {
@@ -166,7 +172,11 @@ impl<F: ClusterFs> Server<F> {
                 ResOp::DestroyClientid(r.err().map_or(Nfsstat4::Ok, |e| st_err(&e)))
             }
             ArgOp::BindConnToSession(a) => {
-                let r = self.v4.state.lock().bind_conn_to_session(SessionId(a.bctsa_sessid), conn(cx), cx.now);
+                let r = self.v4.state.lock().bind_conn_to_session(
+                    SessionId(a.bctsa_sessid),
+                    conn(cx),
+                    cx.now,
+                );
                 ResOp::BindConnToSession(
                     r.map(|_| BindConnToSessionResOk {
                         bctsr_sessid: a.bctsa_sessid,
@@ -258,15 +268,18 @@ impl<F: ClusterFs> Server<F> {
     }
 
     fn setclientid(&self, cx: &Cx<'_, '_>, a: SetclientidArgs) -> SetclientidRes {
-        let r = self.v4.state.lock().setclientid(&a.client.id, a.client.verifier, &principal(cx), cx.now);
+        let r = self.v4.state.lock().setclientid(
+            &a.client.id,
+            a.client.verifier,
+            &principal(cx),
+            cx.now,
+        );
         match r {
             Ok(ok) => SetclientidRes::Ok(SetclientidResOk {
                 clientid: ok.client.0,
                 setclientid_confirm: ok.confirm,
             }),
-            Err(StateError::ClidInuse) => {
-                SetclientidRes::ClidInuse(a.callback.cb_location.clone())
-            }
+            Err(StateError::ClidInuse) => SetclientidRes::ClidInuse(a.callback.cb_location.clone()),
             Err(e) => SetclientidRes::Err(st_err(&e)),
         }
     }
@@ -288,7 +301,10 @@ impl<F: ClusterFs> Server<F> {
             eir_sequenceid: ok.sequence,
             eir_flags: ok.flags | EXCHGID4_FLAG_USE_NON_PNFS,
             eir_state_protect: StateProtect4R::None,
-            eir_server_owner: ServerOwner4 { so_minor_id: 0, so_major_id: self.v4.server_owner.clone() },
+            eir_server_owner: ServerOwner4 {
+                so_minor_id: 0,
+                so_major_id: self.v4.server_owner.clone(),
+            },
             eir_server_scope: self.v4.server_scope.clone(),
             eir_server_impl_id: Some(NfsImplId4 {
                 nii_domain: b"cairn.dev".to_vec(),
@@ -298,7 +314,11 @@ impl<F: ClusterFs> Server<F> {
         })
     }
 
-    fn create_session(&self, cx: &Cx<'_, '_>, a: CreateSessionArgs) -> Result<CreateSessionResOk, Nfsstat4> {
+    fn create_session(
+        &self,
+        cx: &Cx<'_, '_>,
+        a: CreateSessionArgs,
+    ) -> Result<CreateSessionResOk, Nfsstat4> {
         let ch = |c: &ChannelAttrs4| vs::ChannelAttrs {
             header_pad_bytes: c.ca_headerpadsize,
             max_request_bytes: c.ca_maxrequestsize,
@@ -340,7 +360,12 @@ impl<F: ClusterFs> Server<F> {
 
     /// SEQUENCE (RFC 8881 §18.46): admits the COMPOUND into its slot, or
     /// answers a retransmission with the cached reply.
-    pub(crate) async fn op_sequence(&self, cx: &mut Cx<'_, '_>, a: SequenceArgs, numops: u32) -> Dispatch {
+    pub(crate) async fn op_sequence(
+        &self,
+        cx: &mut Cx<'_, '_>,
+        a: SequenceArgs,
+        numops: u32,
+    ) -> Dispatch {
         let args = vs::SequenceArgs {
             session: SessionId(a.sa_sessionid),
             sequence: a.sa_sequenceid,
@@ -365,24 +390,34 @@ impl<F: ClusterFs> Server<F> {
                     sr_target_highest_slotid: ok.target_highest_slot,
                     sr_status_flags: ok.status_flags,
                 };
-                cx.session = Some(SeqInfo { ticket: ok.ticket, client: ok.client, reply_max_bytes: ok.reply_max_bytes });
-                Dispatch::Res(ResOp::Sequence(NfsRes4::Ok(res)))
+                cx.session = Some(SeqInfo {
+                    ticket: ok.ticket,
+                    client: ok.client,
+                    reply_max_bytes: ok.reply_max_bytes,
+                    cache_this: a.sa_cachethis,
+                });
+                Dispatch::Res(Box::new(ResOp::Sequence(NfsRes4::Ok(res))))
             }
-            Err(e) => Dispatch::Res(ResOp::Sequence(NfsRes4::Err(st_err(&e)))),
+            Err(e) => Dispatch::Res(Box::new(ResOp::Sequence(NfsRes4::Err(st_err(&e))))),
         }
     }
 
     /// Store the reply of a COMPOUND that began with SEQUENCE in its slot;
     /// a reply over the session's limit becomes REP_TOO_BIG(_TO_CACHE) at
     /// the operation that made it so (RFC 8881 §2.10.6.4).
-    pub(crate) fn finish_sequence(&self, seq: SeqInfo, body: Vec<u8>, res: &CompoundRes) -> Vec<u8> {
+    pub(crate) fn finish_sequence(
+        &self,
+        seq: SeqInfo,
+        body: Vec<u8>,
+        res: &CompoundRes,
+    ) -> Vec<u8> {
         let body = if body.len() > seq.reply_max_bytes as usize && res.resarray.len() > 1 {
             let mut res = res.clone();
             // keep SEQUENCE, fail the last operation
             let last = res.resarray.len() - 1;
             let op = res.resarray[last].opnum();
-            let cached = self.v4.state.lock().session_fore_channel(seq.ticket.session()).map(|c| c.max_response_cached_bytes);
-            let status = if cached == Some(seq.reply_max_bytes) { Nfsstat4::RepTooBigToCache } else { Nfsstat4::RepTooBig };
+            let status =
+                if seq.cache_this { Nfsstat4::RepTooBigToCache } else { Nfsstat4::RepTooBig };
             res.resarray[last] = ResOp::from_status(op, status);
             res.status = status;
             to_bytes(&res)
@@ -394,19 +429,42 @@ impl<F: ClusterFs> Server<F> {
     }
 
     /// The stateid of a READ, WRITE or SETATTR may be used on `file`.
-    pub(crate) fn check_io(&self, cx: &Cx<'_, '_>, stateid: &Stateid4, file: FileRef, write: bool) -> Result<(), Nfsstat4> {
+    pub(crate) fn check_io(
+        &self,
+        cx: &Cx<'_, '_>,
+        stateid: &Stateid4,
+        file: FileRef,
+        write: bool,
+    ) -> Result<(), Nfsstat4> {
         self.check_io_kind(cx, stateid, file, if write { IoKind::Write } else { IoKind::Read })
     }
 
-    pub(crate) fn check_io_kind(&self, cx: &Cx<'_, '_>, stateid: &Stateid4, file: FileRef, kind: IoKind) -> Result<(), Nfsstat4> {
+    pub(crate) fn check_io_kind(
+        &self,
+        cx: &Cx<'_, '_>,
+        stateid: &Stateid4,
+        file: FileRef,
+        kind: IoKind,
+    ) -> Result<(), Nfsstat4> {
         let sid = self.resolve_sid(cx, stateid)?;
         let caller = self.caller(cx);
-        self.v4.state.lock().check_io(caller, &sid, key(file), kind, cx.now).map(|_| ()).map_err(|e| st_err(&e))
+        self.v4
+            .state
+            .lock()
+            .check_io(caller, &sid, key(file), kind, cx.now)
+            .map(|_| ())
+            .map_err(|e| st_err(&e))
     }
 
     /// Begin a seqid-ordered operation of an open-owner; `Err` is the
     /// operation's result (a replay or an error).
-    fn begin_owner(&self, cx: &Cx<'_, '_>, client: u64, owner: &[u8], seqid: u32) -> Result<SeqTicket, Result<Vec<u8>, Nfsstat4>> {
+    fn begin_owner(
+        &self,
+        cx: &Cx<'_, '_>,
+        client: u64,
+        owner: &[u8],
+        seqid: u32,
+    ) -> Result<SeqTicket, Result<Vec<u8>, Nfsstat4>> {
         let caller = self.caller(cx);
         let client = match &cx.session {
             Some(s) if cx.minor >= 1 => s.client,
@@ -419,7 +477,12 @@ impl<F: ClusterFs> Server<F> {
         }
     }
 
-    fn begin_stateid(&self, cx: &Cx<'_, '_>, sid: &StateId, seqid: u32) -> Result<SeqTicket, Result<Vec<u8>, Nfsstat4>> {
+    fn begin_stateid(
+        &self,
+        cx: &Cx<'_, '_>,
+        sid: &StateId,
+        seqid: u32,
+    ) -> Result<SeqTicket, Result<Vec<u8>, Nfsstat4>> {
         let caller = self.caller(cx);
         match self.v4.state.lock().stateid_begin(caller, sid, seqid, cx.now) {
             Ok(Sequenced::Execute(t)) => Ok(t),
@@ -450,8 +513,12 @@ impl<F: ClusterFs> Server<F> {
             OpenClaim4::Null(_) | OpenClaim4::Fh => vs::OpenClaim::Null,
             OpenClaim4::Previous(_) => vs::OpenClaim::Previous,
             // no delegations were granted, so none can be claimed
-            OpenClaim4::DelegateCur(_) | OpenClaim4::DelegCurFh(_) => return fail(Nfsstat4::BadStateid),
-            OpenClaim4::DelegatePrev(_) | OpenClaim4::DelegPrevFh => return fail(Nfsstat4::ReclaimBad),
+            OpenClaim4::DelegateCur(_) | OpenClaim4::DelegCurFh(_) => {
+                return fail(Nfsstat4::BadStateid)
+            }
+            OpenClaim4::DelegatePrev(_) | OpenClaim4::DelegPrevFh => {
+                return fail(Nfsstat4::ReclaimBad)
+            }
         };
         if cx.minor == 0 && matches!(a.claim, OpenClaim4::Fh) {
             return fail(Nfsstat4::Inval);
@@ -467,7 +534,7 @@ impl<F: ClusterFs> Server<F> {
             return self.finish(t, fail(st_err(&e)), Some(&e));
         }
         let r = self.open_file(cx, &a, fh).await;
-        let (export, file, attr, cinfo, attrset, created) = match r {
+        let (export, file, attr, cinfo, attrset, _created) = match r {
             Ok(v) => v,
             Err(s) => return self.finish(t, fail(s), None),
         };
@@ -487,15 +554,25 @@ impl<F: ClusterFs> Server<F> {
                 let delegation = match ok.want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK {
                     0 => OpenDelegation4::None,
                     _ if cx.minor == 0 => OpenDelegation4::None,
-                    0x0400 => OpenDelegation4::NoneExt(OpenNoneDelegation4::Other(WhyNoDelegation4::NotWanted)),
-                    0x0500 => OpenDelegation4::NoneExt(OpenNoneDelegation4::Other(WhyNoDelegation4::Cancelled)),
+                    0x0400 => OpenDelegation4::NoneExt(OpenNoneDelegation4::Other(
+                        WhyNoDelegation4::NotWanted,
+                    )),
+                    0x0500 => OpenDelegation4::NoneExt(OpenNoneDelegation4::Other(
+                        WhyNoDelegation4::Cancelled,
+                    )),
                     _ => OpenDelegation4::NoneExt(OpenNoneDelegation4::Resource(false)),
                 };
                 let _ = attr;
                 cx.cur = Some(Fh::File { export, file });
                 let stateid = sid_out(ok.stateid);
                 cx.cur_stateid = Some(stateid);
-                let r = ResOp::Open(NfsRes4::Ok(OpenResOk { stateid, cinfo, rflags, attrset, delegation }));
+                let r = ResOp::Open(NfsRes4::Ok(OpenResOk {
+                    stateid,
+                    cinfo,
+                    rflags,
+                    attrset,
+                    delegation,
+                }));
                 self.finish(t, r, None)
             }
             Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
@@ -530,12 +607,25 @@ impl<F: ClusterFs> Server<F> {
                     FileType::Symlink => return Err(Nfsstat4::Symlink),
                     _ => return Err(Nfsstat4::Notdir),
                 }
-                check_name(name).map_err(|s| if s == Nfsstat4::Badname && cx.minor == 0 { Nfsstat4::Inval } else { s })?;
+                check_name(name).map_err(|s| {
+                    if s == Nfsstat4::Badname && cx.minor == 0 {
+                        Nfsstat4::Inval
+                    } else {
+                        s
+                    }
+                })?;
                 let before = cattr.change;
                 match &a.openhow {
                     Openflag4::NoCreate => {
-                        let (f, at) = self.fs.lookup(&cred, cur, name).await.map_err(|e| status4(&e))?;
-                        (f, at, ChangeInfo4 { atomic: false, before, after: before }, Bitmap4::new(), false)
+                        let (f, at) =
+                            self.fs.lookup(&cred, cur, name).await.map_err(|e| status4(&e))?;
+                        (
+                            f,
+                            at,
+                            ChangeInfo4 { atomic: false, before, after: before },
+                            Bitmap4::new(),
+                            false,
+                        )
                     }
                     Openflag4::Create(how) => {
                         if e.rules.read_only {
@@ -546,15 +636,29 @@ impl<F: ClusterFs> Server<F> {
                                 let (set, mask) = attrs::to_setattr(f, &self.v4.idmap)?;
                                 let guarded = matches!(how, Createhow4::Guarded(_));
                                 // a size asked of a new file is set after creating it
-                                let post = set.size.map(|size| fsapi::SetAttr { size: Some(size), ..Default::default() });
-                                (if guarded { CreateHow::Guarded(set) } else { CreateHow::Unchecked(set) }, mask, post)
+                                let post = set.size.map(|size| fsapi::SetAttr {
+                                    size: Some(size),
+                                    ..Default::default()
+                                });
+                                (
+                                    if guarded {
+                                        CreateHow::Guarded(set)
+                                    } else {
+                                        CreateHow::Unchecked(set)
+                                    },
+                                    mask,
+                                    post,
+                                )
                             }
-                            Createhow4::Exclusive(v) => (CreateHow::Exclusive(*v), Bitmap4::new(), None),
+                            Createhow4::Exclusive(v) => {
+                                (CreateHow::Exclusive(*v), Bitmap4::new(), None)
+                            }
                             Createhow4::Exclusive41(cva) => {
                                 if cx.minor == 0 {
                                     return Err(Nfsstat4::Inval);
                                 }
-                                let (set, mask) = attrs::to_setattr(&cva.cva_attrs, &self.v4.idmap)?;
+                                let (set, mask) =
+                                    attrs::to_setattr(&cva.cva_attrs, &self.v4.idmap)?;
                                 let allowed = Bitmap4::from_bits(attrs::SUPPATTR_EXCLCREAT);
                                 if !mask.is_subset(&allowed) {
                                     return Err(Nfsstat4::Inval);
@@ -563,10 +667,11 @@ impl<F: ClusterFs> Server<F> {
                             }
                         };
                         let existed = self.fs.lookup(&cred, cur, name).await.ok();
-                        let r = self.fs.create(&cred, cur, name, fhow).await.map_err(|e| match e {
-                            FsError::IsDir => Nfsstat4::Isdir,
-                            e => status4(&e),
-                        })?;
+                        let r =
+                            self.fs.create(&cred, cur, name, fhow).await.map_err(|e| match e {
+                                FsError::IsDir => Nfsstat4::Isdir,
+                                e => status4(&e),
+                            })?;
                         let (f, mut at) = r.value;
                         let created = existed.is_none();
                         if let (Some(set), true) = (post, created) {
@@ -581,7 +686,13 @@ impl<F: ClusterFs> Server<F> {
                             Some(d) => d.change,
                             None => self.fs.getattr(cur).await.map(|a| a.change).unwrap_or(before),
                         };
-                        (f, at, ChangeInfo4 { atomic: false, before, after }, if created { mask } else { Bitmap4::new() }, created)
+                        (
+                            f,
+                            at,
+                            ChangeInfo4 { atomic: false, before, after },
+                            if created { mask } else { Bitmap4::new() },
+                            created,
+                        )
                     }
                 }
             }
@@ -591,7 +702,13 @@ impl<F: ClusterFs> Server<F> {
                         return Err(Nfsstat4::Inval);
                     }
                 }
-                (cur, cattr.clone(), ChangeInfo4 { atomic: false, before: 0, after: 0 }, Bitmap4::new(), false)
+                (
+                    cur,
+                    cattr.clone(),
+                    ChangeInfo4 { atomic: false, before: 0, after: 0 },
+                    Bitmap4::new(),
+                    false,
+                )
             }
             _ => return Err(Nfsstat4::Inval),
         };
@@ -616,7 +733,11 @@ impl<F: ClusterFs> Server<F> {
             if wants_write {
                 want |= ACCESS4_MODIFY;
             }
-            let (allowed, _) = self.fs.access(&cred, file, fsapi::AccessMask(want)).await.map_err(|e| status4(&e))?;
+            let (allowed, _) = self
+                .fs
+                .access(&cred, file, fsapi::AccessMask(want))
+                .await
+                .map_err(|e| status4(&e))?;
             if allowed.0 & want != want && attr.uid != cred.uid {
                 return Err(Nfsstat4::Access);
             }
@@ -642,7 +763,11 @@ impl<F: ClusterFs> Server<F> {
             Ok(s) => {
                 let s = sid_out(s);
                 cx.cur_stateid = Some(s);
-                self.finish(t, ResOp::OpenConfirm(NfsRes4::Ok(OpenConfirmResOk { open_stateid: s })), None)
+                self.finish(
+                    t,
+                    ResOp::OpenConfirm(NfsRes4::Ok(OpenConfirmResOk { open_stateid: s })),
+                    None,
+                )
             }
             Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
         }
@@ -663,12 +788,23 @@ impl<F: ClusterFs> Server<F> {
             Err(Ok(bytes)) => return replayed(bytes, Opnum4::OpenDowngrade),
             Err(Err(s)) => return fail(s),
         };
-        let r = self.v4.state.lock().open_downgrade(&t, &sid, key(file), a.share_access, a.share_deny, cx.now);
+        let r = self.v4.state.lock().open_downgrade(
+            &t,
+            &sid,
+            key(file),
+            a.share_access,
+            a.share_deny,
+            cx.now,
+        );
         match r {
             Ok(s) => {
                 let s = sid_out(s);
                 cx.cur_stateid = Some(s);
-                self.finish(t, ResOp::OpenDowngrade(NfsRes4::Ok(OpenDowngradeResOk { open_stateid: s })), None)
+                self.finish(
+                    t,
+                    ResOp::OpenDowngrade(NfsRes4::Ok(OpenDowngradeResOk { open_stateid: s })),
+                    None,
+                )
             }
             Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
         }
