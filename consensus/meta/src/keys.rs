@@ -8,7 +8,7 @@
 //! | `i` ino `/` epoch                     | [`InodeRecord`] or tombstone |
 //! | `d` parent name `\0` epoch            | [`DirentValue`] or tombstone |
 //! | `c` parent cookie epoch               | [`CookieValue`] or tombstone |
-//! | `s` name                              | state machine scalars    |
+//! | `s` name                              | state machine scalars: `format`, `epoch`, `next_ino`, `applied` (the last applied Raft log index, replicated mode) |
 //! | `o` ino                               | empty: an orphan (no name left, kept while open) |
 //! | `x` ino name `\0` epoch               | 1, value: an extended attribute, or tombstone |
 //!
@@ -34,6 +34,21 @@ pub(crate) const COOKIE: u8 = b'c';
 pub(crate) const SCALAR: u8 = b's';
 pub(crate) const ORPHAN: u8 = b'o';
 pub(crate) const XATTR: u8 = b'x';
+
+/// The first byte of every key of the metadata key space, ascending. Other
+/// users of a shared store (the Raft log under `raft/`) must use keys that
+/// start with another byte: checkpoints, restores and digests cover exactly
+/// these keys.
+pub(crate) const TAGS: [u8; 6] = [COOKIE, DIRENT, INODE, ORPHAN, SCALAR, XATTR];
+
+/// The scalar that holds the last applied Raft log index.
+pub(crate) const APPLIED_INDEX: &str = "applied";
+
+/// True when `key` belongs to the metadata key space: its first byte is
+/// one of the tags of the key layout above (`c d i o s x`).
+pub fn is_meta_key(key: &[u8]) -> bool {
+    key.first().is_some_and(|t| TAGS.contains(t))
+}
 
 /// `x` ino — the prefix of every extended attribute of one inode.
 pub(crate) fn xattr_inode_prefix(ino: InodeId) -> Vec<u8> {

@@ -1,32 +1,53 @@
-//! `meta`: the namespace as a deterministic state machine.
+//! `meta`: the namespace as a deterministic, replicated state machine.
 //!
 //! Owns inodes and directory entries, stored epoch-keyed in a
 //! [`store::KvStore`] (DESIGN.md §3, key layout in `keys`). Every change
-//! is a [`Command`] passed to [`Meta::apply`]; reads go straight to the store.
+//! is a [`Command`] applied by [`Meta::apply`]; reads go straight to the
+//! store. [`ReplicatedMeta`] makes it the [`consensus::StateMachine`] of a
+//! Raft group: a proposer encodes the command ([`Command::encode`]),
+//! proposes the bytes through `consensus`, and decodes what the replica
+//! that applied it answered ([`decode_outcome`]); every replica applies the
+//! same entries in log order. On a single node the caller applies commands
+//! directly with [`Meta::apply`], one at a time. See `ARCHITECTURE.md`.
 //!
 //! Must not: read a clock, draw randomness, iterate a `HashMap`, or do any
-//! I/O but through the store. The proposer stamps times, generations and
-//! credentials into the command, so that replaying the same commands on the
-//! same state gives byte-identical stores — which is what lets Raft feed
-//! this same `apply` on every node later. On a single node the caller
-//! applies commands directly, one at a time.
+//! I/O but through the store, in `apply` (DESIGN.md §4). The proposer stamps
+//! times, generations and credentials into the command; inode numbers are
+//! allocated inside `apply` from the `next_ino` scalar. So replaying the
+//! same commands on the same state gives byte-identical stores.
 //!
 //! Invariants (checked by tests):
+//! - identical logs give byte-identical key spaces and equal digests, and a
+//!   checkpoint restored anywhere gives the same key space;
+//! - an operation's error is an outcome, the same on every replica; only a
+//!   failing store is fatal;
 //! - inode ids come from the `next_ino` scalar and are never reused;
 //! - a directory entry and its cookie-index twin are written and removed in
 //!   the same batch; a cookie is never reused within a directory, so READDIR
 //!   resumes correctly however the directory changed;
 //! - `nlink` of a directory is 2 + its subdirectories, `entries` its entry count;
-//! - every mutation is one atomic [`store::WriteBatch`].
+//! - every mutation is one atomic [`store::WriteBatch`], which in replicated
+//!   mode also records the applied log index;
+//! - bytes from the log, a peer or the disk never panic: they decode or fail.
 
+mod codec;
 mod keys;
 mod record;
+mod replicated;
+mod wire;
 
-pub use keys::newest_at_or_below;
+pub use codec::DecodeError;
+pub use keys::{is_meta_key, newest_at_or_below};
 pub use record::{InodeRecord, FIRST_COOKIE};
+pub use replicated::{MetaReader, ReplicatedMeta, CHECKPOINT_FORMAT_VERSION};
+pub use wire::{
+    decode_outcome, encode_outcome, COMMAND_FORMAT_VERSION, COMMAND_SIZE_BYTES_MAX,
+    ERROR_TEXT_BYTES_MAX, INVALID_UNKNOWN, OUTCOME_FORMAT_VERSION, OUTCOME_SIZE_BYTES_MAX,
+};
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use fsapi::access::{self, W, X};
@@ -202,7 +223,9 @@ pub struct ListedEntry {
 /// The namespace state machine over a store.
 pub struct Meta {
     store: Arc<dyn KvStore>,
-    epoch: Epoch,
+    /// The live epoch (atomic so that a checkpoint restore can reload it
+    /// while readers share the `Meta`).
+    epoch: AtomicU64,
     /// Serialises `apply`, as a Raft log will.
     apply_lock: Mutex<()>,
 }
@@ -257,17 +280,34 @@ impl Meta {
                 epoch
             }
         };
-        Ok(Meta { store, epoch, apply_lock: Mutex::new(()) })
+        Ok(Meta { store, epoch: AtomicU64::new(epoch.0), apply_lock: Mutex::new(()) })
+    }
+
+    /// Read the format and the epoch again after the store's content was
+    /// replaced (a checkpoint restore, with the apply lock held).
+    pub(crate) fn reload(&self) -> Result<(), MetaError> {
+        let format = self.store.get(&keys::scalar("format"))?;
+        if read_u64(&format.unwrap_or_default())? != FORMAT_VERSION {
+            return Err(MetaError::Corrupt("unknown metadata format version"));
+        }
+        let epoch = read_u64(&self.store.get(&keys::scalar("epoch"))?.unwrap_or_default())?;
+        self.epoch.store(epoch, Ordering::Release);
+        Ok(())
+    }
+
+    /// Serialises changes of the whole store with `apply`.
+    pub(crate) fn lock_apply(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.apply_lock.lock()
     }
 
     /// The live epoch.
     pub fn epoch(&self) -> Epoch {
-        self.epoch
+        Epoch(self.epoch.load(Ordering::Acquire))
     }
 
     /// Extended attribute `name` of `ino` in the live tree.
     pub fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
-        read_xattr(&*self.store, ino, name, self.epoch)
+        read_xattr(&*self.store, ino, name, self.epoch())
     }
 
     /// Names of the extended attributes of `ino` (at most `limit`), in
@@ -286,7 +326,7 @@ impl Meta {
                 }
                 let name = &k[prefix.len()..k.len() - 9];
                 let epoch = read_u64_be(&k[k.len() - 8..]);
-                if epoch > self.epoch.0 {
+                if epoch > self.epoch().0 {
                     continue;
                 }
                 // versions of one name are adjacent, oldest first: the last wins
@@ -324,7 +364,7 @@ impl Meta {
 
     /// The live record of `ino`, or `None` when it does not exist.
     pub fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, MetaError> {
-        read_inode(&*self.store, ino, self.epoch)
+        read_inode(&*self.store, ino, self.epoch())
     }
 
     /// Look `name` up in directory `dir` (live tree). `.` and `..` included.
@@ -335,7 +375,7 @@ impl Meta {
         if name == b".." {
             return Ok(self.inode(dir)?.map(|r| r.parent));
         }
-        Ok(read_dirent(&*self.store, dir, name, self.epoch)?.map(|d| d.child))
+        Ok(read_dirent(&*self.store, dir, name, self.epoch())?.map(|d| d.child))
     }
 
     /// Up to `limit` entries of `dir` with cookies greater than `after`, in
@@ -364,7 +404,7 @@ impl Meta {
                     return Err(MetaError::Corrupt("cookie key length"));
                 }
                 let cookie = read_u64_be(&k[dir_prefix.len()..dir_prefix.len() + 8]);
-                if keys::epoch_of(&k)? > self.epoch {
+                if keys::epoch_of(&k)? > self.epoch() {
                     continue;
                 }
                 if let Some((c, val)) = pending.take() {
@@ -391,8 +431,39 @@ impl Meta {
     /// Apply one command. Errors are the operation's (permission, existence,
     /// ...) and leave the store unchanged.
     pub fn apply(&self, cmd: Command) -> FsResult<Applied> {
+        self.apply_at(cmd, None)
+    }
+
+    /// Apply one command; with `index`, also record it as the applied log
+    /// index, in the same write batch as the command's changes — or alone
+    /// when the command fails, since a failed command is applied too (its
+    /// outcome is the error, the same on every replica).
+    pub(crate) fn apply_at(&self, cmd: Command, index: Option<u64>) -> FsResult<Applied> {
         let _serial = self.apply_lock.lock();
-        let mut txn = Txn::new(&*self.store, self.epoch);
+        let result = self.apply_locked(cmd, index);
+        if let (Err(_), Some(i)) = (&result, index) {
+            self.note_applied_locked(i)?;
+        }
+        result
+    }
+
+    /// Record `index` as applied, changing nothing else (an entry that is
+    /// not a command this version understands).
+    pub(crate) fn note_applied(&self, index: u64) -> Result<(), MetaError> {
+        let _serial = self.apply_lock.lock();
+        self.note_applied_locked(index)
+    }
+
+    fn note_applied_locked(&self, index: u64) -> Result<(), MetaError> {
+        let mut b = WriteBatch::default();
+        b.put(keys::scalar(keys::APPLIED_INDEX), index.to_le_bytes().to_vec());
+        self.store.apply(b)?;
+        Ok(())
+    }
+
+    fn apply_locked(&self, cmd: Command, index: Option<u64>) -> FsResult<Applied> {
+        let mut txn = Txn::new(&*self.store, self.epoch());
+        txn.applied_index = index;
         let mut applied = Applied::default();
         match cmd {
             Command::Create {
@@ -617,6 +688,8 @@ struct Txn<'a> {
     orphans: BTreeMap<InodeId, (bool, bool)>,
     /// (ino, name) → extended attribute value now (`None` = removed).
     xattrs: BTreeMap<(InodeId, Vec<u8>), BeforeAfter<Vec<u8>>>,
+    /// The Raft log index being applied, recorded in the same batch.
+    applied_index: Option<u64>,
 }
 
 impl<'a> Txn<'a> {
@@ -630,6 +703,7 @@ impl<'a> Txn<'a> {
             next_ino: None,
             orphans: BTreeMap::new(),
             xattrs: BTreeMap::new(),
+            applied_index: None,
         }
     }
 
@@ -802,6 +876,9 @@ impl<'a> Txn<'a> {
         }
         if let Some(n) = self.next_ino {
             b.put(keys::scalar("next_ino"), n.to_le_bytes().to_vec());
+        }
+        if let Some(i) = self.applied_index {
+            b.put(keys::scalar(keys::APPLIED_INDEX), i.to_le_bytes().to_vec());
         }
         for ((ino, name), (before, now)) in &self.xattrs {
             if before == now {
@@ -1267,3 +1344,6 @@ fn set_attr(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod replicated_tests;

@@ -5,7 +5,7 @@ use super::*;
 use proptest::prelude::*;
 use store::MemStore;
 
-const T0: Timestamp = Timestamp { seconds: 1_700_000_000, nanos: 0 };
+pub(crate) const T0: Timestamp = Timestamp { seconds: 1_700_000_000, nanos: 0 };
 
 fn meta() -> (Meta, Arc<MemStore>) {
     let s = Arc::new(MemStore::default());
@@ -201,7 +201,7 @@ fn cookies_are_stable_while_the_directory_changes() {
 }
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Create(u8, u8),
     Mkdir(u8, u8),
     Remove(u8, u8),
@@ -210,9 +210,19 @@ enum Op {
     Link(u8, u8, u8),
     Write(u8, u32),
     Inline(u8, u16, u8),
+    /// Symlink (even) or FIFO (odd) in a directory.
+    Special(u8, u8, u8),
+    /// chmod / truncate of an inode.
+    SetAttr(u8, u16, Option<u32>),
+    SetXattr(u8, u8, u8),
+    RemoveXattr(u8, u8),
+    /// Remove while a client holds the file open (it becomes an orphan).
+    RemoveHeld(u8, u8),
+    Release(u8),
+    MakeChunked(u8),
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Create(d, n)),
         (0u8..4, 0u8..6).prop_map(|(d, n)| Op::Mkdir(d, n)),
@@ -222,12 +232,20 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..4, 0u8..4, 0u8..6).prop_map(|(a, b, c)| Op::Link(a, b, c)),
         (0u8..8, 0u32..100_000).prop_map(|(f, e)| Op::Write(f, e)),
         (0u8..8, 0u16..4096, 0u8..200).prop_map(|(f, o, n)| Op::Inline(f, o, n)),
+        (0u8..4, 0u8..6, any::<u8>()).prop_map(|(d, n, k)| Op::Special(d, n, k)),
+        (0u8..8, 0u16..0o7777, proptest::option::of(0u32..10_000))
+            .prop_map(|(f, m, s)| Op::SetAttr(f, m, s)),
+        (0u8..8, 0u8..3, 0u8..40).prop_map(|(f, n, l)| Op::SetXattr(f, n, l)),
+        (0u8..8, 0u8..3).prop_map(|(f, n)| Op::RemoveXattr(f, n)),
+        (0u8..4, 0u8..6).prop_map(|(d, n)| Op::RemoveHeld(d, n)),
+        (0u8..8).prop_map(Op::Release),
+        (0u8..8).prop_map(Op::MakeChunked),
     ]
 }
 
 /// Turn abstract ops into commands against whatever inodes exist, so that
 /// many ops apply and some fail; the same ops give the same commands.
-fn command(m: &Meta, op: &Op, t: u64) -> Command {
+pub(crate) fn command(m: &Meta, op: &Op, t: u64) -> Command {
     let dirs: Vec<InodeId> = {
         let mut v = vec![InodeId::ROOT];
         let (l, _) = m.list(InodeId::ROOT, 0, 1000).expect("list");
@@ -289,15 +307,65 @@ fn command(m: &Meta, op: &Op, t: u64) -> Command {
             cred,
             now,
         },
+        Op::Special(d, n, k) => Command::Create {
+            parent: dir(d),
+            name: name(n),
+            kind: if k % 2 == 0 {
+                NewKind::Symlink(format!("target-{k}").into_bytes())
+            } else {
+                NewKind::Special(SpecialKind::Fifo)
+            },
+            mode: CreateMode::Guarded,
+            attrs: SetAttr::default(),
+            cred,
+            now,
+            generation: Generation(t),
+            chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+        },
+        Op::SetAttr(f, mode, size) => Command::SetAttr {
+            ino: InodeId(2 + f as u64),
+            set: SetAttr {
+                mode: Some(u32::from(mode)),
+                size: size.map(u64::from),
+                ..SetAttr::default()
+            },
+            guard_ctime: None,
+            cred,
+            now,
+        },
+        Op::SetXattr(f, n, len) => Command::SetXattr {
+            ino: InodeId(2 + f as u64),
+            name: format!("user.x{n}").into_bytes(),
+            value: vec![len; len as usize],
+            how: XattrSet::Either,
+            cred,
+            now,
+        },
+        Op::RemoveXattr(f, n) => Command::RemoveXattr {
+            ino: InodeId(2 + f as u64),
+            name: format!("user.x{n}").into_bytes(),
+            cred,
+            now,
+        },
+        Op::RemoveHeld(d, n) => Command::Remove {
+            parent: dir(d),
+            name: name(n),
+            directory: false,
+            cred,
+            now,
+            keep: m.lookup(dir(d), &name(n)).expect("lookup"),
+        },
+        Op::Release(f) => Command::ReleaseOrphan { ino: InodeId(2 + f as u64) },
+        Op::MakeChunked(f) => Command::MakeChunked { ino: InodeId(2 + f as u64) },
     }
 }
 
-fn dump(s: &MemStore) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn dump(s: &MemStore) -> Vec<(Vec<u8>, Vec<u8>)> {
     s.scan(Bound::Unbounded, Bound::Unbounded, false, usize::MAX).expect("scan")
 }
 
 /// Walk the tree and check the counting invariants.
-fn check_invariants(m: &Meta) {
+pub(crate) fn check_invariants(m: &Meta) {
     let mut stack = vec![InodeId::ROOT];
     while let Some(d) = stack.pop() {
         let rec = m.inode(d).expect("read").expect("dir exists");
