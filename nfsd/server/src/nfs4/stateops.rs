@@ -667,6 +667,15 @@ impl<F: ClusterFs> Server<F> {
                             }
                         };
                         let existed = self.fs.lookup(&cred, cur, name).await.ok();
+                        // RFC 7530 §16.16.5: UNCHECKED4 on an existing file opens it;
+                        // its attributes are ignored but for a size of 0 (truncate)
+                        let fhow = match (fhow, &existed) {
+                            (CreateHow::Unchecked(set), Some(_)) => CreateHow::Unchecked(fsapi::SetAttr {
+                                size: set.size.filter(|s| *s == 0),
+                                ..Default::default()
+                            }),
+                            (how, _) => how,
+                        };
                         let r =
                             self.fs.create(&cred, cur, name, fhow).await.map_err(|e| match e {
                                 FsError::IsDir => Nfsstat4::Isdir,
