@@ -25,6 +25,52 @@ pub struct Config {
     pub admin: AdminSection,
     #[serde(default = "default_exports", rename = "export")]
     pub exports: Vec<ExportSection>,
+    /// Cluster mode (`cluster::start`); absent = a single node.
+    #[serde(default)]
+    pub cluster: Option<ClusterSection>,
+}
+
+/// `[cluster]`: this node's part in a Raft cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// This node's Raft id (not 0), one of the members.
+    pub node_id: u64,
+    /// The file written by `cairn cluster init`: cluster id, founding time,
+    /// cluster secret (peer authentication, handle MACs).
+    pub secret_file: PathBuf,
+    /// Copies of each chunk (at most the number of members).
+    #[serde(default = "default_replicas")]
+    pub replicas: usize,
+    /// Raft tick in milliseconds (election timeout: 10 to 20 ticks).
+    #[serde(default = "default_tick_ms")]
+    pub tick_ms: u64,
+    /// Every member, this one included, with where it listens.
+    #[serde(rename = "member")]
+    pub members: Vec<MemberSection>,
+}
+
+/// One `[[cluster.member]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSection {
+    pub id: u64,
+    /// Raft peer transport.
+    pub raft: SocketAddr,
+    /// Replica service (chunk data).
+    pub replica: SocketAddr,
+    /// Where it serves NFS and its admin API (for `cairn cluster status`).
+    #[serde(default)]
+    pub nfs: Option<String>,
+    #[serde(default)]
+    pub admin: Option<String>,
+}
+
+fn default_replicas() -> usize {
+    3
+}
+fn default_tick_ms() -> u64 {
+    100
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@
 //! every layer; nothing depends on it.
 
 pub mod admin;
+pub mod cluster;
 pub mod config;
 pub mod local;
 pub mod serve;

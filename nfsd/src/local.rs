@@ -48,7 +48,7 @@ pub struct LocalFs {
     /// store (DESIGN.md §4): applied at COMMIT, FILE_SYNC, SETATTR, shutdown
     /// and every `PENDING_APPLY_INTERVAL`; merged into every attribute this
     /// node returns meanwhile.
-    pending: parking_lot::Mutex<HashMap<InodeId, PendingWrite>>,
+    pending: PendingWrites,
     /// Free space last seen on the data file system, and when.
     space: parking_lot::Mutex<(Instant, u64)>,
     /// Space kept free for metadata: data writes and creates answer NOSPC
@@ -64,10 +64,60 @@ const SPACE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Data writes to one file not yet applied to its inode record.
 #[derive(Debug, Clone, Copy)]
-struct PendingWrite {
-    end: u64,
-    mtime: Timestamp,
-    writes: u64,
+pub(crate) struct PendingWrite {
+    pub(crate) end: u64,
+    pub(crate) mtime: Timestamp,
+    pub(crate) writes: u64,
+}
+
+/// Size and mtime of UNSTABLE writes per file, coalesced until they are
+/// applied to the inode record (DESIGN.md §4). Shared by the single-node
+/// and the cluster backends.
+#[derive(Default)]
+pub(crate) struct PendingWrites(parking_lot::Mutex<HashMap<InodeId, PendingWrite>>);
+
+impl PendingWrites {
+    /// Record a write ending at `end` at time `at`.
+    pub(crate) fn note(&self, ino: InodeId, end: u64, at: Timestamp) {
+        let mut pending = self.0.lock();
+        let p = pending.entry(ino).or_insert(PendingWrite { end, mtime: at, writes: 0 });
+        p.end = p.end.max(end);
+        p.mtime = p.mtime.max(at);
+        p.writes += 1;
+    }
+
+    /// Take the coalesced writes of `ino`, to apply them.
+    pub(crate) fn take(&self, ino: InodeId) -> Option<PendingWrite> {
+        self.0.lock().remove(&ino)
+    }
+
+    /// Every file with coalesced writes.
+    pub(crate) fn inodes(&self) -> Vec<InodeId> {
+        self.0.lock().keys().copied().collect()
+    }
+
+    /// Merge the coalesced writes into attributes about to be returned.
+    pub(crate) fn merge(&self, a: &mut Attr) {
+        if let Some(p) = self.0.lock().get(&a.ino) {
+            a.size = a.size.max(p.end);
+            a.mtime = a.mtime.max(p.mtime);
+            a.ctime = a.ctime.max(p.mtime);
+            a.change += p.writes;
+        }
+    }
+
+    /// The command that applies `p` to `ino`. Writers of files with
+    /// setuid/setgid bits are never coalesced, so the superuser's
+    /// credentials clear nothing here.
+    pub(crate) fn command(ino: InodeId, p: PendingWrite) -> Command {
+        Command::AfterWrite {
+            ino,
+            end: p.end,
+            writes: p.writes,
+            cred: Credentials::root(),
+            now: p.mtime,
+        }
+    }
 }
 
 /// How often coalesced size/mtime changes are applied to the store.
@@ -102,7 +152,7 @@ impl LocalFs {
             clean_marker: marker.clone(),
             used_cache: parking_lot::Mutex::new(HashMap::new()),
             inline_locks: (0..INLINE_LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
-            pending: parking_lot::Mutex::new(HashMap::new()),
+            pending: PendingWrites::default(),
             space: parking_lot::Mutex::new((Instant::now() - SPACE_CHECK_INTERVAL * 2, 0)),
             reserve_bytes,
             held: parking_lot::Mutex::new(HashMap::new()),
@@ -172,31 +222,12 @@ impl LocalFs {
     /// Resolve `path` from the root, creating missing directories as root
     /// with mode 0755. Used at start for the export paths.
     pub async fn ensure_path(&self, path: &str) -> FsResult<FileRef> {
-        let mut at = self.root();
-        let root = Credentials::root();
-        for part in path.split('/').filter(|p| !p.is_empty()) {
-            at = match self.lookup(&root, at, part.as_bytes()).await {
-                Ok((f, _)) => f,
-                Err(FsError::NotFound) => {
-                    let attrs = SetAttr { mode: Some(0o755), ..Default::default() };
-                    self.mkdir(&root, at, part.as_bytes(), attrs).await?.value.0
-                }
-                Err(e) => return Err(e),
-            };
-        }
-        Ok(at)
+        ensure_path(self, path).await
     }
 
-    /// The live record of `file`: stale when the inode is gone or the
-    /// generation differs (the handle outlived the object).
+    /// The live record of `file` (see [`live_record`]).
     fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
-        if file.snapshot != SnapshotId::LIVE {
-            return Err(FsError::Stale);
-        }
-        match self.meta.inode(file.ino)? {
-            Some(r) if r.generation == file.generation => Ok(r),
-            _ => Err(FsError::Stale),
-        }
+        live_record(&*self.meta, file)
     }
 
     fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
@@ -298,25 +329,13 @@ impl LocalFs {
 
     /// Record an UNSTABLE write's effect on size and mtime.
     fn note_write(&self, ino: InodeId, end: u64, at: Timestamp) {
-        let mut pending = self.pending.lock();
-        let p = pending.entry(ino).or_insert(PendingWrite { end, mtime: at, writes: 0 });
-        p.end = p.end.max(end);
-        p.mtime = p.mtime.max(at);
-        p.writes += 1;
+        self.pending.note(ino, end, at);
     }
 
     /// Apply the coalesced writes of `ino` to its inode record (not flushed).
     fn apply_pending(&self, ino: InodeId) -> FsResult<()> {
-        let Some(p) = self.pending.lock().remove(&ino) else { return Ok(()) };
-        // Writers of files with setuid/setgid bits are never coalesced (see
-        // `write`), so the superuser's credentials clear nothing here.
-        let cmd = Command::AfterWrite {
-            ino,
-            end: p.end,
-            writes: p.writes,
-            cred: Credentials::root(),
-            now: p.mtime,
-        };
+        let Some(p) = self.pending.take(ino) else { return Ok(()) };
+        let cmd = PendingWrites::command(ino, p);
         match self.meta.apply(cmd) {
             Ok(_) | Err(FsError::Stale) => Ok(()),
             Err(e) => Err(e),
@@ -325,7 +344,7 @@ impl LocalFs {
 
     /// Apply every file's coalesced writes.
     pub fn apply_all_pending(&self) {
-        let inos: Vec<InodeId> = self.pending.lock().keys().copied().collect();
+        let inos = self.pending.inodes();
         for ino in inos {
             if let Err(e) = self.apply_pending(ino) {
                 tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
@@ -335,12 +354,7 @@ impl LocalFs {
 
     fn attr_of_attr(&self, a: &Attr) -> Attr {
         let mut a = a.clone();
-        if let Some(p) = self.pending.lock().get(&a.ino) {
-            a.size = a.size.max(p.end);
-            a.mtime = a.mtime.max(p.mtime);
-            a.ctime = a.ctime.max(p.mtime);
-            a.change += p.writes;
-        }
+        self.pending.merge(&mut a);
         // Inline files report their inline bytes (filled in by `meta`).
         if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
             a.used = self.used_bytes(a.ino, a.size);
@@ -452,14 +466,7 @@ impl ClusterFs for LocalFs {
         dir: FileRef,
         name: &[u8],
     ) -> FsResult<(FileRef, Attr)> {
-        let rec = self.record(dir)?;
-        if rec.ftype != FileType::Directory {
-            return Err(FsError::NotDir);
-        }
-        fsapi::validate_name(name)?;
-        access::require(&rec.to_attr(dir.ino), cred, X)?;
-        let ino = self.meta.lookup(dir.ino, name)?.ok_or(FsError::NotFound)?;
-        let child = self.meta.inode(ino)?.ok_or(FsError::NotFound)?;
+        let (ino, child) = lookup_child(&*self.meta, cred, dir, name)?;
         let attr = self.attr_of(ino, &child);
         Ok((self.file_ref(ino, &attr), attr))
     }
@@ -472,13 +479,7 @@ impl ClusterFs for LocalFs {
     ) -> FsResult<(AccessMask, Attr)> {
         let rec = self.record(file)?;
         let attr = self.attr_of(file.ino, &rec);
-        let mut granted = access::access_mask(&attr, cred, wanted);
-        // The owner may read and write its regular files whatever the mode
-        // says (knfsd's owner override; see `read` and `write`).
-        if attr.ftype == FileType::Regular && cred.uid == attr.uid {
-            granted.0 |= wanted.0 & (AccessMask::READ | AccessMask::MODIFY | AccessMask::EXTEND);
-        }
-        Ok((granted, attr))
+        Ok((granted_access(&attr, cred, wanted), attr))
     }
 
     async fn readlink(&self, _cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
@@ -498,30 +499,12 @@ impl ClusterFs for LocalFs {
         count: u32,
     ) -> FsResult<ReadReply> {
         let rec = self.record(file)?;
-        match rec.ftype {
-            FileType::Regular => {}
-            FileType::Directory => return Err(FsError::IsDir),
-            _ => return Err(FsError::Invalid("read of a special file")),
-        }
         let attr = self.attr_of(file.ino, &rec);
-        // Owner override, and read-if-exec so mode 0711 programs run (knfsd).
-        if cred.uid != attr.uid && !access::may(&attr, cred, R) && !access::may(&attr, cred, X) {
-            return Err(FsError::AccessDenied);
-        }
+        let (n, attr) = match read_start(&rec, attr, cred, offset, count)? {
+            ReadStart::Done(reply) => return Ok(reply),
+            ReadStart::Chunked(n, attr) => (n, attr),
+        };
         let size = attr.size;
-        if offset >= size {
-            return Ok(ReadReply { data: Vec::new(), eof: true, attr });
-        }
-        let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(size - offset);
-        if !rec.chunked {
-            let mut data = vec![0u8; n as usize];
-            let inline = &rec.inline;
-            if (offset as usize) < inline.len() {
-                let end = inline.len().min((offset + n) as usize);
-                data[..end - offset as usize].copy_from_slice(&inline[offset as usize..end]);
-            }
-            return Ok(ReadReply { eof: offset + n >= size, data, attr });
-        }
         let chunks = self.chunks.clone();
         let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
         let data = blocking(move || {
@@ -554,20 +537,8 @@ impl ClusterFs for LocalFs {
         stable: Stability,
     ) -> FsResult<WccReply<WriteReply>> {
         let rec = self.record(file)?;
-        match rec.ftype {
-            FileType::Regular => {}
-            FileType::Directory => return Err(FsError::IsDir),
-            _ => return Err(FsError::Invalid("write to a special file")),
-        }
-        let attr = rec.to_attr(file.ino);
-        if cred.uid != attr.uid {
-            access::require(&attr, cred, W)?;
-        }
         let len = data.len() as u64;
-        let end = offset
-            .checked_add(len)
-            .filter(|e| *e <= fsapi::FILE_SIZE_MAX_BYTES)
-            .ok_or(FsError::FileTooLarge)?;
+        let end = check_write(&rec, file.ino, cred, offset, len)?;
         let sync = stable != Stability::Unstable;
         self.check_space(len)?;
         let mut rec = rec;
@@ -807,47 +778,8 @@ impl ClusterFs for LocalFs {
         with_attrs: bool,
     ) -> FsResult<ReadDirReply> {
         let rec = self.record(dir)?;
-        if rec.ftype != FileType::Directory {
-            return Err(FsError::NotDir);
-        }
-        let dir_attr = self.attr_of(dir.ino, &rec);
-        access::require(&dir_attr, cred, R)?;
-        if cookie >= rec.next_cookie && cookie > 2 {
-            return Err(FsError::BadCookie);
-        }
-        let mut entries = Vec::new();
-        // `.` and `..` take cookies 1 and 2, as a local file system lists them.
-        let dots: [(&[u8], u64, InodeId); 2] = [(b".", 1, dir.ino), (b"..", 2, rec.parent)];
-        for (name, c, ino) in dots {
-            if cookie < c && entries.len() < max_entries {
-                if let Some(r) = self.meta.inode(ino)? {
-                    let attr = self.attr_of(ino, &r);
-                    entries.push(fsapi::DirEntry {
-                        name: name.to_vec(),
-                        cookie: c,
-                        file: self.file_ref(ino, &attr),
-                        attr: with_attrs.then_some(attr),
-                    });
-                }
-            }
-        }
-        let room = max_entries.saturating_sub(entries.len());
-        let (listed, eof) = if room == 0 {
-            (Vec::new(), false)
-        } else {
-            self.meta.list(dir.ino, cookie.max(2), room)?
-        };
-        for e in listed {
-            let Some(r) = self.meta.inode(e.child)? else { continue };
-            let attr = self.attr_of(e.child, &r);
-            entries.push(fsapi::DirEntry {
-                name: e.name,
-                cookie: e.cookie,
-                file: self.file_ref(e.child, &attr),
-                attr: with_attrs.then_some(attr),
-            });
-        }
-        Ok(ReadDirReply { entries, eof, dir_attr, verifier: rec.generation.0.to_be_bytes() })
+        let attr_of = |ino: InodeId, r: &InodeRecord| self.attr_of(ino, r);
+        readdir_in(&*self.meta, attr_of, cred, dir, &rec, cookie, max_entries, with_attrs)
     }
 
     async fn fsstat(&self, file: FileRef) -> FsResult<(FsStat, Attr)> {
@@ -963,7 +895,243 @@ impl ClusterFs for LocalFs {
     }
 }
 
-fn chunk_error(e: ChunkError) -> FsError {
+/// Read access to the namespace: the local [`Meta`], or a replica's
+/// [`meta::MetaReader`] in the cluster. The helpers below serve both
+/// backends.
+pub(crate) trait Namespace {
+    fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, meta::MetaError>;
+    fn lookup(&self, dir: InodeId, name: &[u8]) -> Result<Option<InodeId>, meta::MetaError>;
+    fn list(
+        &self,
+        dir: InodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError>;
+}
+
+impl Namespace for Meta {
+    fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, meta::MetaError> {
+        Meta::inode(self, ino)
+    }
+    fn lookup(&self, dir: InodeId, name: &[u8]) -> Result<Option<InodeId>, meta::MetaError> {
+        Meta::lookup(self, dir, name)
+    }
+    fn list(
+        &self,
+        dir: InodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError> {
+        Meta::list(self, dir, after, limit)
+    }
+}
+
+impl Namespace for meta::MetaReader {
+    fn inode(&self, ino: InodeId) -> Result<Option<InodeRecord>, meta::MetaError> {
+        meta::MetaReader::inode(self, ino)
+    }
+    fn lookup(&self, dir: InodeId, name: &[u8]) -> Result<Option<InodeId>, meta::MetaError> {
+        meta::MetaReader::lookup(self, dir, name)
+    }
+    fn list(
+        &self,
+        dir: InodeId,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError> {
+        meta::MetaReader::list(self, dir, after, limit)
+    }
+}
+
+/// The live record of `file`: stale when the inode is gone or the
+/// generation differs (the handle outlived the object).
+pub(crate) fn live_record(ns: &impl Namespace, file: FileRef) -> FsResult<InodeRecord> {
+    if file.snapshot != SnapshotId::LIVE {
+        return Err(FsError::Stale);
+    }
+    match ns.inode(file.ino)? {
+        Some(r) if r.generation == file.generation => Ok(r),
+        _ => Err(FsError::Stale),
+    }
+}
+
+/// LOOKUP of `name` in `dir`: the child's id and record.
+pub(crate) fn lookup_child(
+    ns: &impl Namespace,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+) -> FsResult<(InodeId, InodeRecord)> {
+    let rec = live_record(ns, dir)?;
+    if rec.ftype != FileType::Directory {
+        return Err(FsError::NotDir);
+    }
+    fsapi::validate_name(name)?;
+    access::require(&rec.to_attr(dir.ino), cred, X)?;
+    let ino = ns.lookup(dir.ino, name)?.ok_or(FsError::NotFound)?;
+    let child = ns.inode(ino)?.ok_or(FsError::NotFound)?;
+    Ok((ino, child))
+}
+
+/// ACCESS: what `cred` may do to `attr`'s object.
+pub(crate) fn granted_access(attr: &Attr, cred: &Credentials, wanted: AccessMask) -> AccessMask {
+    let mut granted = access::access_mask(attr, cred, wanted);
+    // The owner may read and write its regular files whatever the mode
+    // says (knfsd's owner override; see `read` and `write`).
+    if attr.ftype == FileType::Regular && cred.uid == attr.uid {
+        granted.0 |= wanted.0 & (AccessMask::READ | AccessMask::MODIFY | AccessMask::EXTEND);
+    }
+    granted
+}
+
+/// How a READ goes on after its checks.
+pub(crate) enum ReadStart {
+    /// Answered already (past the end, or inline data).
+    Done(ReadReply),
+    /// Read this many bytes from the chunk files.
+    Chunked(u64, Attr),
+}
+
+/// READ's checks (type, permission), the reads answered without chunk
+/// data, and the byte count otherwise. `attr` is the file's attributes as
+/// the node returns them (pending writes merged).
+pub(crate) fn read_start(
+    rec: &InodeRecord,
+    attr: Attr,
+    cred: &Credentials,
+    offset: u64,
+    count: u32,
+) -> FsResult<ReadStart> {
+    match rec.ftype {
+        FileType::Regular => {}
+        FileType::Directory => return Err(FsError::IsDir),
+        _ => return Err(FsError::Invalid("read of a special file")),
+    }
+    // Owner override, and read-if-exec so mode 0711 programs run (knfsd).
+    if cred.uid != attr.uid && !access::may(&attr, cred, R) && !access::may(&attr, cred, X) {
+        return Err(FsError::AccessDenied);
+    }
+    let size = attr.size;
+    if offset >= size {
+        return Ok(ReadStart::Done(ReadReply { data: Vec::new(), eof: true, attr }));
+    }
+    let n = (count.min(READ_SIZE_MAX_BYTES) as u64).min(size - offset);
+    if !rec.chunked {
+        let mut data = vec![0u8; n as usize];
+        let inline = &rec.inline;
+        if (offset as usize) < inline.len() {
+            let end = inline.len().min((offset + n) as usize);
+            data[..end - offset as usize].copy_from_slice(&inline[offset as usize..end]);
+        }
+        return Ok(ReadStart::Done(ReadReply { eof: offset + n >= size, data, attr }));
+    }
+    Ok(ReadStart::Chunked(n, attr))
+}
+
+/// WRITE's checks (type, permission, size limit); the end of the write.
+pub(crate) fn check_write(
+    rec: &InodeRecord,
+    ino: InodeId,
+    cred: &Credentials,
+    offset: u64,
+    len: u64,
+) -> FsResult<u64> {
+    match rec.ftype {
+        FileType::Regular => {}
+        FileType::Directory => return Err(FsError::IsDir),
+        _ => return Err(FsError::Invalid("write to a special file")),
+    }
+    let attr = rec.to_attr(ino);
+    if cred.uid != attr.uid {
+        access::require(&attr, cred, W)?;
+    }
+    offset
+        .checked_add(len)
+        .filter(|e| *e <= fsapi::FILE_SIZE_MAX_BYTES)
+        .ok_or(FsError::FileTooLarge)
+}
+
+/// READDIR / READDIRPLUS of `dir` (record `rec`) from `cookie`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn readdir_in(
+    ns: &impl Namespace,
+    attr_of: impl Fn(InodeId, &InodeRecord) -> Attr,
+    cred: &Credentials,
+    dir: FileRef,
+    rec: &InodeRecord,
+    cookie: u64,
+    max_entries: usize,
+    with_attrs: bool,
+) -> FsResult<ReadDirReply> {
+    if rec.ftype != FileType::Directory {
+        return Err(FsError::NotDir);
+    }
+    let dir_attr = attr_of(dir.ino, rec);
+    access::require(&dir_attr, cred, R)?;
+    if cookie >= rec.next_cookie && cookie > 2 {
+        return Err(FsError::BadCookie);
+    }
+    let file_ref = |ino: InodeId, attr: &Attr| FileRef {
+        snapshot: SnapshotId::LIVE,
+        ino,
+        generation: attr.generation,
+    };
+    let mut entries = Vec::new();
+    // `.` and `..` take cookies 1 and 2, as a local file system lists them.
+    let dots: [(&[u8], u64, InodeId); 2] = [(b".", 1, dir.ino), (b"..", 2, rec.parent)];
+    for (name, c, ino) in dots {
+        if cookie < c && entries.len() < max_entries {
+            if let Some(r) = ns.inode(ino)? {
+                let attr = attr_of(ino, &r);
+                entries.push(fsapi::DirEntry {
+                    name: name.to_vec(),
+                    cookie: c,
+                    file: file_ref(ino, &attr),
+                    attr: with_attrs.then_some(attr),
+                });
+            }
+        }
+    }
+    let room = max_entries.saturating_sub(entries.len());
+    let (listed, eof) =
+        if room == 0 { (Vec::new(), false) } else { ns.list(dir.ino, cookie.max(2), room)? };
+    for e in listed {
+        let Some(r) = ns.inode(e.child)? else { continue };
+        let attr = attr_of(e.child, &r);
+        entries.push(fsapi::DirEntry {
+            name: e.name,
+            cookie: e.cookie,
+            file: file_ref(e.child, &attr),
+            attr: with_attrs.then_some(attr),
+        });
+    }
+    Ok(ReadDirReply { entries, eof, dir_attr, verifier: rec.generation.0.to_be_bytes() })
+}
+
+/// Resolve `path` from the root of `fs`, creating missing directories as
+/// root with mode 0755 (the export paths, at start). A directory another
+/// node created meanwhile is looked up again.
+pub(crate) async fn ensure_path<F: ClusterFs>(fs: &F, path: &str) -> FsResult<FileRef> {
+    let mut at = fs.root();
+    let root = Credentials::root();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        at = match fs.lookup(&root, at, part.as_bytes()).await {
+            Ok((f, _)) => f,
+            Err(FsError::NotFound) => {
+                let attrs = SetAttr { mode: Some(0o755), ..Default::default() };
+                match fs.mkdir(&root, at, part.as_bytes(), attrs).await {
+                    Ok(r) => r.value.0,
+                    Err(FsError::Exists) => fs.lookup(&root, at, part.as_bytes()).await?.0,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(at)
+}
+
+pub(crate) fn chunk_error(e: ChunkError) -> FsError {
     match e {
         ChunkError::NoSpace => FsError::NoSpace,
         other => FsError::Io(other.to_string()),
@@ -971,7 +1139,7 @@ fn chunk_error(e: ChunkError) -> FsError {
 }
 
 /// Run blocking chunk work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ChunkError> + Send + 'static,
 ) -> FsResult<T> {
     match tokio::task::spawn_blocking(f).await {
@@ -980,16 +1148,16 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() }
 }
 
-fn generation_from(t: Timestamp) -> Generation {
+pub(crate) fn generation_from(t: Timestamp) -> Generation {
     Generation(((t.seconds as u64) << 30) ^ t.nanos as u64)
 }
 
-fn new_verifier() -> WriteVerifier {
+pub(crate) fn new_verifier() -> WriteVerifier {
     let t = now();
     let mut v = [0u8; 8];
     let x = (t.seconds as u64).wrapping_mul(1_000_000_007)

@@ -63,10 +63,43 @@ enum Command {
         #[command(flatten)]
         admin: AdminArgs,
     },
+    /// Start a 3-node cluster on 127.0.0.1 (three `cairn serve` processes,
+    /// data and logs under DIR), print how to mount each node and where
+    /// its admin API is, and stop all three on Ctrl-C.
+    Demo {
+        /// Folder for the cluster secret, configurations, data and logs
+        /// (reused when it holds a demo cluster already).
+        #[arg(long, default_value = "./cairn-demo")]
+        dir: PathBuf,
+        /// First port: node i uses base + 10*(i-1) for NFS, +1 Raft,
+        /// +2 replica traffic, +3 admin API.
+        #[arg(long, default_value_t = 20490)]
+        base_port: u16,
+    },
 }
 
 #[derive(Subcommand)]
 enum ClusterCommand {
+    /// Found a new cluster: write DIR/cluster-secret (cluster id, founding
+    /// time, cluster secret; mode 0600) and DIR/node-<i>.toml, the
+    /// configuration of each founding member. Copy the secret and each
+    /// configuration to its node and run `cairn serve -c node-<i>.toml`
+    /// there; the members elect a leader once a majority runs. Each node's
+    /// admin token is created at its first start in its data directory.
+    Init {
+        /// Output folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The founding members' IP addresses, in node id order (1, 2, ...).
+        /// The same address repeated puts several nodes on one host on
+        /// different ports.
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        /// First port of each member: NFS, then Raft +1, replica +2, admin +3
+        /// (+10 per node when they share a host).
+        #[arg(long, default_value_t = 2049)]
+        base_port: u16,
+    },
     /// Show the cluster: id, health, version, and each node's address,
     /// role and health (a standalone node is a cluster of one).
     ///
@@ -136,6 +169,14 @@ fn main() -> std::process::ExitCode {
             nfsd::admin::cli::cluster_status(&admin.options(), json)
         }
         Command::Metrics { admin } => nfsd::admin::cli::metrics(&admin.options()),
+        Command::Cluster { what: ClusterCommand::Init { dir, members, base_port } } => {
+            nfsd::cluster::init(&dir, &members, base_port).map(|files| {
+                for f in files {
+                    println!("wrote {}", f.display());
+                }
+            })
+        }
+        Command::Demo { dir, base_port } => nfsd::cluster::demo(&dir, base_port),
         Command::Config { what: ConfigCommand::Default } => {
             print!("{}", nfsd::config::DEFAULT_CONFIG);
             Ok(())

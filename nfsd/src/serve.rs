@@ -115,19 +115,60 @@ pub fn run(
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("cairn").build()?;
     runtime.block_on(async move {
-        std::fs::create_dir_all(&cfg.server.data_dir)
-            .with_context(|| format!("cannot create data directory {}", cfg.server.data_dir.display()))?;
+        std::fs::create_dir_all(&cfg.server.data_dir).with_context(|| {
+            format!("cannot create data directory {}", cfg.server.data_dir.display())
+        })?;
+        if let Some(section) = cfg.cluster.clone() {
+            // Bound before NFS: a busy admin port fails the start at once.
+            let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
+            let running = crate::cluster::start(&cfg, &section, root_mode).await?;
+            let identity = Identity {
+                handle_key: running.secret.handle_key(),
+                cluster_id: running.secret.cluster_id,
+            };
+            let fs = running.fs.clone();
+            let node = |nfs, admin_addr, exports: &[Export]| {
+                crate::cluster::ClusterAdmin::new(&running, &section, nfs, admin_addr, exports)
+            };
+            let served = serve_fs(&cfg, rules, v4_config, &identity, admin, fs, node).await;
+            running.stop().await;
+            return served;
+        }
         let identity = Identity::load_or_create(&cfg.server.data_dir)?;
         // Bound before NFS: a busy admin port fails the start at once.
         let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
         let fs = Arc::new(LocalFs::open(&cfg.server.data_dir, root_mode)?);
         fs.start_background();
+        let node = |nfs, admin_addr, exports: &[Export]| {
+            crate::admin::StandaloneNode::new(
+                fs.clone(),
+                identity.cluster_id,
+                nfs,
+                admin_addr,
+                exports,
+            )
+        };
+        serve_fs(&cfg, rules, v4_config, &identity, admin, fs.clone(), node).await
+    })
+}
+
+/// Serve `fs` over NFS (and the admin API with the backend `node` builds)
+/// until SIGTERM/SIGINT, then shut `fs` down.
+async fn serve_fs<F: ClusterFs, B: crate::admin::AdminBackend>(
+    cfg: &Config,
+    rules: Vec<nfs_server::ExportRules>,
+    v4_config: V4Config,
+    identity: &Identity,
+    admin: Option<crate::admin::AdminListener>,
+    fs: Arc<F>,
+    node: impl FnOnce(SocketAddr, Option<SocketAddr>, &[Export]) -> B,
+) -> anyhow::Result<()> {
+    {
         let mut exports = Vec::new();
         for r in rules {
-            let root = fs
-                .ensure_path(&r.path)
-                .await
-                .map_err(|e| anyhow::anyhow!("export {}: cannot create or resolve the path: {e}", r.path))?;
+            let root = crate::local::ensure_path(&*fs, &r.path).await.map_err(|e| {
+                anyhow::anyhow!("export {}: cannot create or resolve the path: {e}", r.path)
+            })?;
             exports.push(Export { rules: r, root });
         }
         let listener = TcpListener::bind(cfg.server.listen)
@@ -146,7 +187,7 @@ pub fn run(
         }
         let export_paths: Vec<String> = exports.iter().map(|e| e.rules.path.clone()).collect();
         let admin_addr = admin.as_ref().map(|a| a.local_addr());
-        let node = crate::admin::StandaloneNode::new(fs.clone(), identity.cluster_id, addr, admin_addr, &exports);
+        let node = node(addr, admin_addr, &exports);
         let server = Arc::new(Server::new(
             fs.clone(),
             ServerConfig {
@@ -171,12 +212,15 @@ pub fn run(
             let _ = stop_tx.send(true);
         });
         tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), exports = ?export_paths, "Cairn is serving NFSv3 and NFSv4");
-        let host = if addr.ip().is_unspecified() { "HOST".to_string() } else { addr.ip().to_string() };
+        let host =
+            if addr.ip().is_unspecified() { "HOST".to_string() } else { addr.ip().to_string() };
         let p = addr.port();
         eprintln!("\nCairn is serving NFSv3, NFSv4.0, 4.1 and 4.2 on {addr} (NFS, MOUNT and PORTMAP on one port).");
         for path in &export_paths {
             eprintln!("  mount -t nfs -o port={p} {host}:{path} /mnt          (NFSv4)");
-            eprintln!("  mount -t nfs -o vers=3,proto=tcp,port={p},mountport={p} {host}:{path} /mnt");
+            eprintln!(
+                "  mount -t nfs -o vers=3,proto=tcp,port={p},mountport={p} {host}:{path} /mnt"
+            );
         }
         if let Some(a) = &admin {
             eprintln!("{}", a.describe());
@@ -189,7 +233,7 @@ pub fn run(
         fs.shutdown().await.map_err(|e| anyhow::anyhow!("flushing at shutdown failed: {e}"))?;
         tracing::info!("stopped cleanly");
         Ok(())
-    })
+    }
 }
 
 async fn wait_for_signal() {

@@ -1,0 +1,1211 @@
+//! [`ClusterNodeFs`]: [`fsapi::ClusterFs`] of one cluster member.
+//!
+//! Metadata: every change is a [`meta::Command`] proposed through the Raft
+//! driver; the node that took the call answers after its own apply (the
+//! driver answers by request id; "outcome unknown" is retried with the same
+//! id, which the dedup table makes safe). Reads go to this node's
+//! [`MetaReader`]; GETATTR, the first READDIR of a directory and a LOOKUP
+//! that misses first wait for a ReadIndex point, which gives close-to-open
+//! consistency across nodes (DESIGN.md §4). The proposer stamps times and
+//! generations, as `LocalFs` does.
+//!
+//! Data: chunk `(ino, k)` lives on `layout::place_live(map, key, R)`; a
+//! WRITE goes to the first of them (the primary), which writes its copy and
+//! forwards to the others under a per-chunk lock, so every replica applies
+//! the writes of a chunk in the same order. See `replica.rs` for the wire.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chunks::{ChunkError, ChunkStore};
+use consensus::{DriverError, DriverHandle, ProposalOutcome, UnknownReason};
+use fsapi::{
+    AccessMask, Attr, ClusterFs, CreateHow, Credentials, FileRef, FileType, FsError, FsResult,
+    FsStat, Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId,
+    SpecialKind, Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
+};
+use layout::{ChunkKey, ClusterMap};
+use meta::{Applied, Command, CreateMode, InodeRecord, MetaReader, NewKind, ReplicatedMeta};
+
+use super::replica::{Handler, Peers, Request, Response, Status};
+use crate::local::{
+    blocking, check_write, chunk_error, generation_from, granted_access, live_record, lookup_child,
+    now, read_start, readdir_in, PendingWrites, ReadStart,
+};
+
+/// How long a metadata change may wait for a quorum before the client is
+/// told to retry (NFS3ERR_JUKEBOX).
+pub const PROPOSE_DEADLINE: Duration = Duration::from_secs(30);
+/// How long a read waits for a ReadIndex point before reading what this
+/// node has (a node cut off from the quorum keeps serving reads).
+pub const READ_INDEX_WAIT: Duration = Duration::from_secs(2);
+/// Attempts of a write with a fresh placement after a replica failed.
+const WRITE_ATTEMPTS_MAX: usize = 4;
+const LOCK_STRIPES: usize = 256;
+/// Bytes per request when copying a chunk from a peer.
+const COPY_PIECE_BYTES: u64 = 1 << 20;
+
+/// The file system of one cluster member.
+pub struct ClusterNodeFs {
+    me: u64,
+    reader: MetaReader,
+    raft: DriverHandle<ReplicatedMeta>,
+    chunks: Arc<ChunkStore>,
+    peers: Arc<Peers>,
+    map: ClusterMap,
+    replicas: usize,
+    /// Drawn at every start; peers see it in every answer, and the write
+    /// verifier is derived from all of them.
+    boot: u64,
+    /// This node's chunk copies may be behind (it was down): not read from
+    /// until the start-up copy from the peers is done.
+    syncing: AtomicBool,
+    pending: PendingWrites,
+    held: parking_lot::Mutex<HashMap<InodeId, u32>>,
+    /// Per chunk (striped): the primary's write order, and the start-up copy.
+    chunk_locks: Box<[tokio::sync::Mutex<()>]>,
+    /// Per inode (striped): inline writes and the move to chunk files.
+    inline_locks: Box<[tokio::sync::Mutex<()>]>,
+    proposals: AtomicU64,
+}
+
+impl ClusterNodeFs {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        me: u64,
+        reader: MetaReader,
+        raft: DriverHandle<ReplicatedMeta>,
+        chunks: Arc<ChunkStore>,
+        peers: Arc<Peers>,
+        map: ClusterMap,
+        replicas: usize,
+    ) -> Self {
+        let stripes = || (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
+        ClusterNodeFs {
+            me,
+            reader,
+            raft,
+            chunks,
+            peers,
+            map,
+            replicas: replicas.max(1),
+            boot: rand::random::<u64>() | 1,
+            syncing: AtomicBool::new(true),
+            pending: PendingWrites::default(),
+            held: parking_lot::Mutex::new(HashMap::new()),
+            chunk_locks: stripes(),
+            inline_locks: stripes(),
+            proposals: AtomicU64::new(0),
+        }
+    }
+
+    /// The Raft driver of this node.
+    pub fn raft(&self) -> &DriverHandle<ReplicatedMeta> {
+        &self.raft
+    }
+
+    /// Commands this node proposed.
+    pub fn proposals_total(&self) -> u64 {
+        self.proposals.load(Ordering::Relaxed)
+    }
+
+    /// True while the start-up copy of chunk data runs.
+    pub fn is_syncing(&self) -> bool {
+        self.syncing.load(Ordering::Relaxed)
+    }
+
+    /// The replica connections.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    // ------------------------------------------------------------ metadata
+
+    /// Propose `cmd` and wait for this node's own apply of it.
+    pub async fn propose(&self, cmd: Command) -> FsResult<Applied> {
+        let deadline = Instant::now() + PROPOSE_DEADLINE;
+        let bytes = cmd.encode();
+        let retry = |what: &str| -> FsResult<()> {
+            if Instant::now() > deadline {
+                tracing::warn!(waited = ?PROPOSE_DEADLINE, "metadata change not applied: {what}");
+                return Err(FsError::Jukebox);
+            }
+            Ok(())
+        };
+        let id = loop {
+            match self.raft.next_request_id().await {
+                Ok(id) => break id,
+                Err(DriverError::Busy) => retry("raft loop busy")?,
+                Err(e) => return Err(FsError::ServerFault(format!("raft: {e}"))),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        self.proposals.fetch_add(1, Ordering::Relaxed);
+        loop {
+            match self.raft.propose(id, bytes.clone()).await {
+                Ok(ProposalOutcome::Applied { result, .. }) => {
+                    return meta::decode_outcome(&result).map_err(|e| {
+                        FsError::ServerFault(format!("undecodable metadata outcome: {e}"))
+                    })?;
+                }
+                Ok(ProposalOutcome::OutcomeUnknown(UnknownReason::TooOld)) => {
+                    return Err(FsError::Io("metadata change: outcome unknown".into()));
+                }
+                Ok(ProposalOutcome::OutcomeUnknown(why)) => retry(&format!("{why:?}"))?,
+                Ok(ProposalOutcome::Rejected(why)) => return Err(FsError::ServerFault(why)),
+                Err(DriverError::Stopped) => {
+                    return Err(FsError::ServerFault("the raft loop stopped".into()))
+                }
+                Err(e) => retry(&e.to_string())?,
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait (bounded) until this node has applied everything committed
+    /// before now (ReadIndex), so local reads see other nodes' changes.
+    async fn catch_up(&self) {
+        let _ = tokio::time::timeout(READ_INDEX_WAIT, self.raft.read(|_| ())).await;
+    }
+
+    /// A change went through: drop data of freed inodes and cut truncated
+    /// files on every node.
+    async fn after_apply(&self, applied: &Applied) {
+        if let Some((ino, size, chunk_size)) = applied.truncated {
+            let req = Request::Truncate { ino: ino.0, size, chunk_size: chunk_size as u64 };
+            self.everywhere(req).await;
+        }
+        for ino in &applied.freed {
+            self.everywhere(Request::RemoveInode { ino: ino.0 }).await;
+        }
+    }
+
+    async fn apply(&self, cmd: Command) -> FsResult<Applied> {
+        let applied = self.propose(cmd).await?;
+        self.after_apply(&applied).await;
+        Ok(applied)
+    }
+
+    fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
+        live_record(&self.reader, file)
+    }
+
+    /// The record, after catching up when this node does not know it yet
+    /// (a handle another node just handed out).
+    async fn record_fresh(&self, file: FileRef) -> FsResult<InodeRecord> {
+        match self.record(file) {
+            Err(FsError::Stale) => {
+                self.catch_up().await;
+                self.record(file)
+            }
+            r => r,
+        }
+    }
+
+    fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
+        self.attr_of_attr(&rec.to_attr(ino))
+    }
+
+    fn attr_of_attr(&self, a: &Attr) -> Attr {
+        let mut a = a.clone();
+        self.pending.merge(&mut a);
+        if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
+            // Allocation is spread over the replicas: report the size.
+            a.used = a.size;
+        }
+        a
+    }
+
+    fn file_ref(&self, ino: InodeId, attr: &Attr) -> FileRef {
+        FileRef { snapshot: SnapshotId::LIVE, ino, generation: attr.generation }
+    }
+
+    fn wcc(&self, applied: &Applied, ino: InodeId) -> Wcc {
+        match applied.changed.iter().find(|(i, _, _)| *i == ino) {
+            Some((_, before, after)) => {
+                Wcc { before: *before, after: Some(self.attr_of_attr(after)) }
+            }
+            None => Wcc {
+                before: None,
+                after: self.reader.inode(ino).ok().flatten().map(|r| self.attr_of(ino, &r)),
+            },
+        }
+    }
+
+    async fn apply_pending(&self, ino: InodeId) -> FsResult<()> {
+        let Some(p) = self.pending.take(ino) else { return Ok(()) };
+        match self.propose(PendingWrites::command(ino, p)).await {
+            Ok(_) | Err(FsError::Stale) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Propose every file's coalesced size/mtime.
+    pub async fn apply_all_pending(&self) {
+        for ino in self.pending.inodes() {
+            if let Err(e) = self.apply_pending(ino).await {
+                tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
+            }
+        }
+    }
+
+    fn held_child(&self, dir: FileRef, name: &[u8]) -> Option<InodeId> {
+        if self.held.lock().is_empty() {
+            return None;
+        }
+        let child = self.reader.lookup(dir.ino, name).ok().flatten()?;
+        self.held.lock().contains_key(&child).then_some(child)
+    }
+
+    async fn make(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        kind: NewKind,
+        mode: CreateMode,
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.record_fresh(dir).await?;
+        if attrs.size.is_some() {
+            if let Ok(Some(existing)) = self.reader.lookup(dir.ino, name) {
+                self.apply_pending(existing).await?;
+            }
+        }
+        let t = now();
+        let applied = self
+            .apply(Command::Create {
+                parent: dir.ino,
+                name: name.to_vec(),
+                kind,
+                mode,
+                attrs,
+                cred: cred.clone(),
+                now: t,
+                generation: generation_from(t),
+                chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
+            })
+            .await?;
+        let (ino, attr) = applied
+            .object
+            .clone()
+            .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
+        let attr = self.attr_of_attr(&attr);
+        Ok(WccReply { value: (self.file_ref(ino, &attr), attr), wcc: self.wcc(&applied, dir.ino) })
+    }
+
+    /// Propose a command that changes `object` and answer with its wcc.
+    async fn change(&self, object: InodeId, cmd: Command) -> FsResult<WccReply<()>> {
+        let applied = self.apply(cmd).await?;
+        Ok(WccReply { value: (), wcc: self.wcc(&applied, object) })
+    }
+
+    // ---------------------------------------------------------------- data
+
+    fn lock_of(&self, ino: u64, chunk: u64) -> &tokio::sync::Mutex<()> {
+        let h = ino.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ chunk.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+        &self.chunk_locks[(h % LOCK_STRIPES as u64) as usize]
+    }
+
+    fn key(ino: u64, chunk: u64) -> ChunkKey {
+        ChunkKey::new(InodeId(ino), chunk)
+    }
+
+    /// The write set of a chunk: R nodes, skipping those that are down.
+    fn write_set(&self, ino: u64, chunk: u64) -> Vec<u64> {
+        layout::place_live(&self.map, Self::key(ino, chunk), self.replicas, |n| {
+            self.peers.is_live(n.0)
+        })
+        .into_iter()
+        .map(|n| n.0)
+        .collect()
+    }
+
+    /// Nodes to read a chunk from, best first: its placement, then the
+    /// rest in rendezvous order (where writes went while a replica was down).
+    fn read_order(&self, ino: u64, chunk: u64) -> Vec<u64> {
+        layout::candidates(&self.map, Self::key(ino, chunk)).into_iter().map(|n| n.0).collect()
+    }
+
+    /// Write on this node's copy (and make it durable when `sync`).
+    async fn write_local(
+        &self,
+        ino: u64,
+        chunk: u64,
+        off: u32,
+        data: Vec<u8>,
+        sync: bool,
+    ) -> Result<(), ChunkError> {
+        let chunks = self.chunks.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            chunks.write(InodeId(ino), chunk, off, &data)?;
+            if sync {
+                chunks.sync_inode(InodeId(ino))?;
+            }
+            Ok(())
+        })
+        .await;
+        r.unwrap_or_else(|e| {
+            Err(ChunkError::Io {
+                path: Default::default(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        })
+    }
+
+    /// As the primary: write here, then on `others`, in this chunk's order.
+    async fn primary_write(
+        &self,
+        ino: u64,
+        chunk: u64,
+        off: u32,
+        data: Vec<u8>,
+        sync: bool,
+        others: Vec<u64>,
+    ) -> Response {
+        let _order = self.lock_of(ino, chunk).lock().await;
+        let forward = Request::Write {
+            ino,
+            chunk,
+            offset: off,
+            sync,
+            forward: Vec::new(),
+            data: data.clone(),
+        };
+        if let Err(e) = self.write_local(ino, chunk, off, data, sync).await {
+            return self.error_response(&e);
+        }
+        let mut acks = vec![(self.me, self.boot)];
+        let mut tasks = Vec::new();
+        for n in others {
+            let peers = self.peers.clone();
+            let req = forward.clone();
+            tasks.push((n, tokio::spawn(async move { peers.call(n, &req).await })));
+        }
+        for (n, t) in tasks {
+            match t.await {
+                Ok(Ok(r)) if r.status == Status::Ok => acks.push((n, r.boot)),
+                Ok(Ok(r)) => {
+                    let text = String::from_utf8_lossy(&r.data).to_string();
+                    return Response::error(
+                        Status::ReplicaFailed,
+                        self.boot,
+                        self.is_syncing(),
+                        format!("replica {n}: {text}"),
+                    );
+                }
+                Ok(Err(e)) => {
+                    return Response::error(
+                        Status::ReplicaFailed,
+                        self.boot,
+                        self.is_syncing(),
+                        format!("replica {n}: {e}"),
+                    );
+                }
+                Err(e) => {
+                    return Response::error(
+                        Status::ReplicaFailed,
+                        self.boot,
+                        self.is_syncing(),
+                        e.to_string(),
+                    );
+                }
+            }
+        }
+        Response {
+            status: Status::Ok,
+            boot: self.boot,
+            syncing: self.is_syncing(),
+            acks,
+            data: Vec::new(),
+        }
+    }
+
+    fn error_response(&self, e: &ChunkError) -> Response {
+        let status = match e {
+            ChunkError::NoSpace => Status::NoSpace,
+            ChunkError::Checksum { .. } => Status::Checksum,
+            _ => Status::Io,
+        };
+        Response::error(status, self.boot, self.is_syncing(), e.to_string())
+    }
+
+    /// Write one chunk's piece on its whole write set.
+    async fn replicate(
+        &self,
+        ino: u64,
+        chunk: u64,
+        off: u32,
+        data: &[u8],
+        sync: bool,
+    ) -> FsResult<()> {
+        let mut last = String::new();
+        for attempt in 0..WRITE_ATTEMPTS_MAX {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
+            }
+            let set = self.write_set(ino, chunk);
+            let Some((&primary, others)) = set.split_first() else {
+                return Err(FsError::Jukebox);
+            };
+            let resp = if primary == self.me {
+                self.primary_write(ino, chunk, off, data.to_vec(), sync, others.to_vec()).await
+            } else {
+                let req = Request::Write {
+                    ino,
+                    chunk,
+                    offset: off,
+                    sync,
+                    forward: others.to_vec(),
+                    data: data.to_vec(),
+                };
+                match self.peers.call(primary, &req).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        last = format!("primary {primary}: {e}");
+                        continue;
+                    }
+                }
+            };
+            match resp.status {
+                Status::Ok => return Ok(()),
+                Status::NoSpace => return Err(FsError::NoSpace),
+                _ => last = String::from_utf8_lossy(&resp.data).to_string(),
+            }
+        }
+        tracing::warn!(ino, chunk, error = %last, "write failed on every placement tried");
+        Err(FsError::Jukebox)
+    }
+
+    /// Read one chunk's piece: from this node's copy when it holds one,
+    /// else (or on a checksum error, or a dead node) from the others.
+    async fn read_piece(&self, ino: u64, chunk: u64, off: u32, len: u32) -> FsResult<Vec<u8>> {
+        let order = self.read_order(ino, chunk);
+        let placed: Vec<u64> = order.iter().copied().take(self.replicas).collect();
+        let mut tried_local = false;
+        if placed.contains(&self.me) && !self.is_syncing() {
+            tried_local = true;
+            match self.read_local(ino, chunk, off, len).await {
+                Ok(d) => return Ok(d),
+                Err(e) => {
+                    tracing::warn!(ino, chunk, error = %e, "local copy unreadable, reading a replica")
+                }
+            }
+        }
+        // Up-to-date live peers first; then anyone alive, this node last.
+        for relaxed in [false, true] {
+            for &n in &order {
+                if n == self.me {
+                    continue;
+                }
+                let st = self.peers.state(n);
+                if !self.peers.is_live(n) || (!relaxed && st.syncing) {
+                    continue;
+                }
+                let req = Request::Read { ino, chunk, offset: off, len };
+                match self.peers.call(n, &req).await {
+                    Ok(r) if r.status == Status::Ok && r.data.len() == len as usize => {
+                        return Ok(r.data)
+                    }
+                    Ok(r) => {
+                        tracing::warn!(ino, chunk, node = n, status = ?r.status, "replica could not serve a read")
+                    }
+                    Err(e) => {
+                        tracing::warn!(ino, chunk, node = n, error = %e, "replica unreachable for a read")
+                    }
+                }
+            }
+        }
+        if !tried_local {
+            return self.read_local(ino, chunk, off, len).await.map_err(chunk_error);
+        }
+        Err(FsError::Io(format!("no replica could serve chunk {chunk} of inode {ino}")))
+    }
+
+    async fn read_local(
+        &self,
+        ino: u64,
+        chunk: u64,
+        off: u32,
+        len: u32,
+    ) -> Result<Vec<u8>, ChunkError> {
+        let chunks = self.chunks.clone();
+        match tokio::task::spawn_blocking(move || chunks.read(InodeId(ino), chunk, off, len)).await
+        {
+            Ok(r) => r,
+            Err(e) => Err(ChunkError::Io {
+                path: Default::default(),
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
+    }
+
+    /// Send `req` to every node, this one included; failures are logged
+    /// (repair of a node that missed it is not built yet).
+    async fn everywhere(&self, req: Request) {
+        let resp = self.handle_local(req.clone()).await;
+        if resp.status != Status::Ok {
+            tracing::warn!(req = ?req, "local chunk operation failed");
+        }
+        for n in self.peers.ids() {
+            if !self.peers.is_live(n) {
+                continue;
+            }
+            if let Err(e) = self.peers.call(n, &req).await {
+                tracing::warn!(node = n, error = %e, "replica missed a chunk operation");
+            }
+        }
+    }
+
+    /// Make every write of `ino` durable on every live node.
+    async fn sync_everywhere(&self, ino: InodeId) -> FsResult<()> {
+        let req = Request::SyncInode { ino: ino.0 };
+        let resp = self.handle_local(req.clone()).await;
+        if resp.status != Status::Ok {
+            return Err(FsError::Io(String::from_utf8_lossy(&resp.data).to_string()));
+        }
+        for n in self.peers.ids() {
+            if !self.peers.is_live(n) {
+                continue;
+            }
+            match self.peers.call(n, &req).await {
+                Ok(r) if r.status == Status::Ok => {}
+                Ok(r) => return Err(FsError::Io(String::from_utf8_lossy(&r.data).to_string())),
+                // It went down: the verifier changes when it comes back.
+                Err(e) => tracing::warn!(node = n, error = %e, "replica down during COMMIT"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_local(&self, req: Request) -> Response {
+        let chunks = self.chunks.clone();
+        let r = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ChunkError> {
+            match req {
+                Request::SyncInode { ino } => chunks.sync_inode(InodeId(ino)).map(|_| Vec::new()),
+                Request::Truncate { ino, size, chunk_size } => {
+                    chunks.truncate(InodeId(ino), size, chunk_size).map(|_| Vec::new())
+                }
+                Request::RemoveInode { ino } => {
+                    chunks.remove_inode(InodeId(ino)).map(|_| Vec::new())
+                }
+                Request::Read { ino, chunk, offset, len } => {
+                    chunks.read(InodeId(ino), chunk, offset, len)
+                }
+                _ => Ok(Vec::new()),
+            }
+        })
+        .await;
+        match r {
+            Ok(Ok(data)) => Response {
+                status: Status::Ok,
+                boot: self.boot,
+                syncing: self.is_syncing(),
+                acks: Vec::new(),
+                data,
+            },
+            Ok(Err(e)) => self.error_response(&e),
+            Err(e) => Response::error(Status::Io, self.boot, self.is_syncing(), e.to_string()),
+        }
+    }
+
+    /// Move an inline file's data into chunk files on its replicas,
+    /// durably, before the record says so.
+    async fn make_chunked(&self, ino: InodeId, rec: &InodeRecord) -> FsResult<()> {
+        if !rec.inline.is_empty() {
+            self.replicate(ino.0, 0, 0, &rec.inline, true).await?;
+        }
+        self.propose(Command::MakeChunked { ino }).await?;
+        Ok(())
+    }
+
+    fn write_reply(&self, len: u64, sync: bool, wcc: Wcc) -> WccReply<WriteReply> {
+        let committed = if sync { Stability::FileSync } else { Stability::Unstable };
+        WccReply {
+            value: WriteReply { count: len as u32, committed, verifier: self.write_verifier() },
+            wcc,
+        }
+    }
+
+    // ------------------------------------------------------ start-up copy
+
+    /// Bring this node's chunk copies up to date from its peers (it may
+    /// have missed writes while it was down), then serve reads from them.
+    /// Waits first until this node has caught up with the Raft log.
+    pub async fn resync(self: Arc<Self>) {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(120);
+        loop {
+            match self.raft.status().await {
+                Ok(st) if st.leader.is_some() && st.applied >= st.commit => break,
+                Err(_) => return,
+                _ => {}
+            }
+            if Instant::now() > deadline {
+                tracing::warn!("resync: no leader or not caught up; copying what is known");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Listed before catching up: data of an inode whose create this
+        // node has not applied yet must not be taken for garbage.
+        let chunks = self.chunks.clone();
+        let local_inodes = tokio::task::spawn_blocking(move || chunks.inodes()).await;
+        self.catch_up().await;
+        // Size changes coalesced on other nodes land within this interval.
+        tokio::time::sleep(crate::local::PENDING_APPLY_INTERVAL + Duration::from_millis(200)).await;
+        self.catch_up().await;
+        let (mut files, mut copied) = (0u64, 0u64);
+        let mut dirs = vec![InodeId::ROOT];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(dir) = dirs.pop() {
+            let mut cookie = 2;
+            while let Ok((entries, eof)) = self.reader.list(dir, cookie, 1024) {
+                for e in &entries {
+                    cookie = e.cookie;
+                    let Ok(Some(rec)) = self.reader.inode(e.child) else { continue };
+                    match rec.ftype {
+                        FileType::Directory => dirs.push(e.child),
+                        FileType::Regular if rec.chunked && seen.insert(e.child) => {
+                            files += 1;
+                            copied += self.resync_file(e.child, &rec).await;
+                        }
+                        _ => {}
+                    }
+                }
+                if eof || entries.is_empty() {
+                    break;
+                }
+            }
+        }
+        // Data of inodes that no longer exist (removed while this node was down).
+        if let Ok(Ok(inos)) = local_inodes {
+            for ino in inos {
+                if matches!(self.reader.inode(ino), Ok(None)) {
+                    let _ = self.handle_local(Request::RemoveInode { ino: ino.0 }).await;
+                }
+            }
+        }
+        self.syncing.store(false, Ordering::Relaxed);
+        tracing::info!(files, chunks = copied, took = ?started.elapsed(), "chunk copies are up to date");
+    }
+
+    async fn resync_file(&self, ino: InodeId, rec: &InodeRecord) -> u64 {
+        let chunk_size = rec.chunk_size as u64;
+        let mut copied = 0;
+        for chunk in 0..rec.size.div_ceil(chunk_size) {
+            let placed = layout::place(&self.map, Self::key(ino.0, chunk), self.replicas);
+            if !placed.iter().any(|n| n.0 == self.me) {
+                continue;
+            }
+            let len = chunk_size.min(rec.size - chunk * chunk_size);
+            let _order = self.lock_of(ino.0, chunk).lock().await;
+            let mut off = 0;
+            let mut ok = true;
+            while off < len && ok {
+                let n = COPY_PIECE_BYTES.min(len - off);
+                ok = false;
+                for peer in self.read_order(ino.0, chunk) {
+                    if peer == self.me
+                        || !self.peers.is_live(peer)
+                        || self.peers.state(peer).syncing
+                    {
+                        continue;
+                    }
+                    let req =
+                        Request::Read { ino: ino.0, chunk, offset: off as u32, len: n as u32 };
+                    if let Ok(r) = self.peers.call(peer, &req).await {
+                        if r.status == Status::Ok && r.data.len() == n as usize {
+                            ok = self
+                                .write_local(ino.0, chunk, off as u32, r.data, false)
+                                .await
+                                .is_ok();
+                            break;
+                        }
+                    }
+                }
+                off += n;
+            }
+            if ok {
+                copied += 1;
+            }
+        }
+        // No truncation to the recorded size here: writes may be extending
+        // the file right now (their size is proposed after the data).
+        let _ = self.handle_local(Request::SyncInode { ino: ino.0 }).await;
+        copied
+    }
+}
+
+impl Handler for ClusterNodeFs {
+    async fn handle(&self, _from: u64, req: Request) -> Response {
+        match req {
+            Request::Ping => Response {
+                status: Status::Ok,
+                boot: self.boot,
+                syncing: self.is_syncing(),
+                acks: Vec::new(),
+                data: Vec::new(),
+            },
+            Request::Write { ino, chunk, offset, sync, forward, data } => {
+                if forward.is_empty() {
+                    let _order = self.lock_of(ino, chunk).lock().await;
+                    match self.write_local(ino, chunk, offset, data, sync).await {
+                        Ok(()) => Response {
+                            status: Status::Ok,
+                            boot: self.boot,
+                            syncing: self.is_syncing(),
+                            acks: vec![(self.me, self.boot)],
+                            data: Vec::new(),
+                        },
+                        Err(e) => self.error_response(&e),
+                    }
+                } else {
+                    self.primary_write(ino, chunk, offset, data, sync, forward).await
+                }
+            }
+            other => self.handle_local(other).await,
+        }
+    }
+}
+
+impl ClusterFs for ClusterNodeFs {
+    fn root(&self) -> FileRef {
+        FileRef { snapshot: SnapshotId::LIVE, ino: InodeId::ROOT, generation: Generation(1) }
+    }
+
+    async fn getattr(&self, file: FileRef) -> FsResult<Attr> {
+        // Close-to-open: an open revalidates with GETATTR.
+        self.catch_up().await;
+        let rec = self.record(file)?;
+        Ok(self.attr_of(file.ino, &rec))
+    }
+
+    async fn setattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        set: SetAttr,
+        guard_ctime: Option<Timestamp>,
+    ) -> FsResult<WccReply<()>> {
+        self.record_fresh(file).await?;
+        self.apply_pending(file.ino).await?;
+        let cmd =
+            Command::SetAttr { ino: file.ino, set, guard_ctime, cred: cred.clone(), now: now() };
+        self.change(file.ino, cmd).await
+    }
+
+    async fn lookup(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<(FileRef, Attr)> {
+        let found = match lookup_child(&self.reader, cred, dir, name) {
+            Err(FsError::NotFound | FsError::Stale) => {
+                self.catch_up().await;
+                lookup_child(&self.reader, cred, dir, name)
+            }
+            r => r,
+        };
+        let (ino, child) = found?;
+        let attr = self.attr_of(ino, &child);
+        Ok((self.file_ref(ino, &attr), attr))
+    }
+
+    async fn access(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        wanted: AccessMask,
+    ) -> FsResult<(AccessMask, Attr)> {
+        let rec = self.record_fresh(file).await?;
+        let attr = self.attr_of(file.ino, &rec);
+        Ok((granted_access(&attr, cred, wanted), attr))
+    }
+
+    async fn readlink(&self, _cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
+        let rec = self.record_fresh(file).await?;
+        if rec.ftype != FileType::Symlink {
+            return Err(FsError::Invalid("not a symbolic link"));
+        }
+        let attr = self.attr_of(file.ino, &rec);
+        Ok((rec.target, attr))
+    }
+
+    async fn read(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        offset: u64,
+        count: u32,
+    ) -> FsResult<ReadReply> {
+        let rec = self.record_fresh(file).await?;
+        let attr = self.attr_of(file.ino, &rec);
+        let (n, attr) = match read_start(&rec, attr, cred, offset, count)? {
+            ReadStart::Done(reply) => return Ok(reply),
+            ReadStart::Chunked(n, attr) => (n, attr),
+        };
+        let chunk_size = rec.chunk_size as u64;
+        let mut data = Vec::with_capacity(n as usize);
+        let mut pos = offset;
+        while pos < offset + n {
+            let (k, in_chunk) = (pos / chunk_size, pos % chunk_size);
+            let len = (chunk_size - in_chunk).min(offset + n - pos);
+            data.extend_from_slice(
+                &self.read_piece(file.ino.0, k, in_chunk as u32, len as u32).await?,
+            );
+            pos += len;
+        }
+        Ok(ReadReply { eof: offset + n >= attr.size, data, attr })
+    }
+
+    async fn write(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        offset: u64,
+        data: Vec<u8>,
+        stable: Stability,
+    ) -> FsResult<WccReply<WriteReply>> {
+        let mut rec = self.record_fresh(file).await?;
+        let len = data.len() as u64;
+        let end = check_write(&rec, file.ino, cred, offset, len)?;
+        let sync = stable != Stability::Unstable;
+        if !rec.chunked {
+            let _serial = self.inline_locks[file.ino.0 as usize % LOCK_STRIPES].lock().await;
+            rec = self.record(file)?;
+            if !rec.chunked {
+                if end <= meta::INLINE_DATA_MAX_BYTES {
+                    // Through Raft: replicated with the metadata, durable
+                    // on a quorum once applied (so FILE_SYNC at once).
+                    let cmd = Command::WriteInline {
+                        ino: file.ino,
+                        offset,
+                        data,
+                        cred: cred.clone(),
+                        now: now(),
+                    };
+                    let applied = self.propose(cmd).await?;
+                    return Ok(self.write_reply(len, true, self.wcc(&applied, file.ino)));
+                }
+                self.make_chunked(file.ino, &rec).await?;
+                rec = self.record(file)?;
+            }
+        }
+        let chunk_size = rec.chunk_size as u64;
+        let mut pos = 0u64;
+        while pos < len {
+            let abs = offset + pos;
+            let (k, in_chunk) = (abs / chunk_size, abs % chunk_size);
+            let n = (chunk_size - in_chunk).min(len - pos);
+            self.replicate(
+                file.ino.0,
+                k,
+                in_chunk as u32,
+                &data[pos as usize..(pos + n) as usize],
+                sync,
+            )
+            .await?;
+            pos += n;
+        }
+        let clears_mode = cred.uid != 0 && rec.mode & 0o6000 != 0;
+        if !sync && !clears_mode {
+            let before = self.attr_of(file.ino, &rec);
+            self.pending.note(file.ino, end, now());
+            let after = self.attr_of(file.ino, &rec);
+            let wcc = Wcc { before: Some(WccAttr::from(&before)), after: Some(after) };
+            return Ok(self.write_reply(len, false, wcc));
+        }
+        self.apply_pending(file.ino).await?;
+        let cmd =
+            Command::AfterWrite { ino: file.ino, end, writes: 1, cred: cred.clone(), now: now() };
+        let applied = self.propose(cmd).await?;
+        Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)))
+    }
+
+    async fn commit(
+        &self,
+        _cred: &Credentials,
+        file: FileRef,
+        _offset: u64,
+        _count: u32,
+    ) -> FsResult<WccReply<WriteVerifier>> {
+        let rec = self.record_fresh(file).await?;
+        let before = WccAttr::from(&self.attr_of(file.ino, &rec));
+        self.sync_everywhere(file.ino).await?;
+        self.apply_pending(file.ino).await?;
+        let rec = self.record(file)?;
+        let after = self.attr_of(file.ino, &rec);
+        Ok(WccReply {
+            value: self.write_verifier(),
+            wcc: Wcc { before: Some(before), after: Some(after) },
+        })
+    }
+
+    async fn create(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        how: CreateHow,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        let (mode, attrs) = match how {
+            CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
+            CreateHow::Guarded(a) => (CreateMode::Guarded, a),
+            CreateHow::Exclusive(v) => (CreateMode::Exclusive(v), SetAttr::default()),
+        };
+        self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
+    }
+
+    async fn mkdir(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.make(cred, dir, name, NewKind::Directory, CreateMode::Guarded, attrs).await
+    }
+
+    async fn symlink(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        target: &[u8],
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        self.make(cred, dir, name, NewKind::Symlink(target.to_vec()), CreateMode::Guarded, attrs)
+            .await
+    }
+
+    async fn mknod(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+        kind: SpecialKind,
+        attrs: SetAttr,
+    ) -> FsResult<WccReply<(FileRef, Attr)>> {
+        if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..))
+            && cred.uid != 0
+        {
+            return Err(FsError::NotPermitted);
+        }
+        self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
+    }
+
+    async fn remove(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<()>> {
+        self.record_fresh(dir).await?;
+        let keep = self.held_child(dir, name);
+        let cmd = Command::Remove {
+            parent: dir.ino,
+            name: name.to_vec(),
+            directory: false,
+            cred: cred.clone(),
+            now: now(),
+            keep,
+        };
+        self.change(dir.ino, cmd).await
+    }
+
+    async fn rmdir(&self, cred: &Credentials, dir: FileRef, name: &[u8]) -> FsResult<WccReply<()>> {
+        self.record_fresh(dir).await?;
+        let cmd = Command::Remove {
+            parent: dir.ino,
+            name: name.to_vec(),
+            directory: true,
+            cred: cred.clone(),
+            now: now(),
+            keep: None,
+        };
+        self.change(dir.ino, cmd).await
+    }
+
+    async fn rename(
+        &self,
+        cred: &Credentials,
+        from_dir: FileRef,
+        from_name: &[u8],
+        to_dir: FileRef,
+        to_name: &[u8],
+    ) -> FsResult<RenameReply> {
+        self.record_fresh(from_dir).await?;
+        self.record_fresh(to_dir).await?;
+        let keep = self.held_child(to_dir, to_name);
+        let cmd = Command::Rename {
+            from: from_dir.ino,
+            from_name: from_name.to_vec(),
+            to: to_dir.ino,
+            to_name: to_name.to_vec(),
+            cred: cred.clone(),
+            now: now(),
+            keep,
+        };
+        let applied = self.apply(cmd).await?;
+        Ok(RenameReply {
+            from_dir: self.wcc(&applied, from_dir.ino),
+            to_dir: self.wcc(&applied, to_dir.ino),
+        })
+    }
+
+    async fn link(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        dir: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<Attr>> {
+        self.record_fresh(file).await?;
+        self.record_fresh(dir).await?;
+        let cmd = Command::Link {
+            file: file.ino,
+            dir: dir.ino,
+            name: name.to_vec(),
+            cred: cred.clone(),
+            now: now(),
+        };
+        let applied = self.apply(cmd).await?;
+        let attr = applied
+            .object
+            .as_ref()
+            .map(|(_, a)| self.attr_of_attr(a))
+            .ok_or_else(|| FsError::ServerFault("link returned no object".into()))?;
+        Ok(WccReply { value: attr, wcc: self.wcc(&applied, dir.ino) })
+    }
+
+    async fn readdir(
+        &self,
+        cred: &Credentials,
+        dir: FileRef,
+        cookie: u64,
+        max_entries: usize,
+        with_attrs: bool,
+    ) -> FsResult<ReadDirReply> {
+        if cookie == 0 {
+            // Opening a directory: see entries other nodes made.
+            self.catch_up().await;
+        }
+        let rec = self.record_fresh(dir).await?;
+        let attr_of = |ino: InodeId, r: &InodeRecord| self.attr_of(ino, r);
+        readdir_in(&self.reader, attr_of, cred, dir, &rec, cookie, max_entries, with_attrs)
+    }
+
+    async fn fsstat(&self, file: FileRef) -> FsResult<(FsStat, Attr)> {
+        let rec = self.record_fresh(file).await?;
+        let s = self.chunks.fs_stats().map_err(chunk_error)?;
+        let stat = FsStat {
+            total_bytes: s.total_bytes,
+            free_bytes: s.free_bytes,
+            avail_bytes: s.avail_bytes,
+            total_files: s.files_total,
+            free_files: s.files_free,
+            avail_files: s.files_free,
+        };
+        Ok((stat, self.attr_of(file.ino, &rec)))
+    }
+
+    /// Derived from the boot id of every member: it changes when any
+    /// replica restarted (and may have lost unstable writes).
+    fn write_verifier(&self) -> WriteVerifier {
+        let mut h = blake3::Hasher::new();
+        h.update(&self.me.to_le_bytes());
+        h.update(&self.boot.to_le_bytes());
+        for (n, b) in self.peers.boots() {
+            h.update(&n.to_le_bytes());
+            h.update(&b.to_le_bytes());
+        }
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&h.finalize().as_bytes()[..8]);
+        WriteVerifier(v)
+    }
+
+    async fn getxattr(&self, cred: &Credentials, file: FileRef, name: &[u8]) -> FsResult<Vec<u8>> {
+        let rec = self.record_fresh(file).await?;
+        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
+        self.reader.getxattr(file.ino, name)?.ok_or(FsError::NoXattr)
+    }
+
+    async fn setxattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+        value: Vec<u8>,
+        how: fsapi::XattrSet,
+    ) -> FsResult<WccReply<()>> {
+        self.record_fresh(file).await?;
+        let cmd = Command::SetXattr {
+            ino: file.ino,
+            name: name.to_vec(),
+            value,
+            how,
+            cred: cred.clone(),
+            now: now(),
+        };
+        self.change(file.ino, cmd).await
+    }
+
+    async fn removexattr(
+        &self,
+        cred: &Credentials,
+        file: FileRef,
+        name: &[u8],
+    ) -> FsResult<WccReply<()>> {
+        self.record_fresh(file).await?;
+        let cmd = Command::RemoveXattr {
+            ino: file.ino,
+            name: name.to_vec(),
+            cred: cred.clone(),
+            now: now(),
+        };
+        self.change(file.ino, cmd).await
+    }
+
+    async fn listxattrs(&self, cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>> {
+        let rec = self.record_fresh(file).await?;
+        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
+        Ok(self.reader.xattr_names(file.ino, fsapi::XATTRS_PER_FILE_MAX)?)
+    }
+
+    fn hold(&self, file: FileRef) {
+        *self.held.lock().entry(file.ino).or_insert(0) += 1;
+    }
+
+    async fn release(&self, file: FileRef) {
+        {
+            let mut held = self.held.lock();
+            match held.get_mut(&file.ino) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    return;
+                }
+                Some(_) => {
+                    held.remove(&file.ino);
+                }
+                None => return,
+            }
+        }
+        if let Ok(Some(rec)) = self.reader.inode(file.ino) {
+            if rec.nlink == 0 {
+                if let Err(e) = self.apply(Command::ReleaseOrphan { ino: file.ino }).await {
+                    tracing::warn!(ino = file.ino.0, error = %e, "could not free a removed file at its last close");
+                }
+            }
+        }
+    }
+
+    async fn shutdown(&self) -> FsResult<()> {
+        self.apply_all_pending().await;
+        let chunks = self.chunks.clone();
+        blocking(move || chunks.sync_all()).await
+    }
+}
