@@ -45,6 +45,11 @@ pub struct ClusterSection {
     /// Raft tick in milliseconds (election timeout: 10 to 20 ticks).
     #[serde(default = "default_tick_ms")]
     pub tick_ms: u64,
+    /// This node joins a running cluster (`cairn serve --join`): it starts
+    /// with an empty Raft log and waits to be added as a learner; the
+    /// members listed are the ones it contacts first.
+    #[serde(default)]
+    pub join: bool,
     /// Every member, this one included, with where it listens.
     #[serde(rename = "member")]
     pub members: Vec<MemberSection>,

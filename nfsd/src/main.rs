@@ -42,6 +42,16 @@ enum Command {
         /// `server.listen`).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// Join a running cluster: start with an empty Raft log and ask the
+        /// admin API at URL (the leader's, token from $CAIRN_ADMIN_TOKEN) to
+        /// add this node (`[cluster] node_id` and its `[[cluster.member]]`).
+        #[arg(long, value_name = "URL")]
+        join: Option<String>,
+    },
+    /// Change the cluster's membership (through the leader's admin API).
+    Node {
+        #[command(subcommand)]
+        what: NodeCommand,
     },
     /// Configuration helpers.
     Config {
@@ -75,6 +85,42 @@ enum Command {
         /// +2 replica traffic, +3 admin API.
         #[arg(long, default_value_t = 20490)]
         base_port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Add a node: into the cluster map and into Raft as a learner, made a
+    /// voter once it has caught up. Start it with `cairn serve` and
+    /// `[cluster] join = true` (or `--join`).
+    Add {
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// Its Raft id (new in this cluster).
+        #[arg(long)]
+        id: u64,
+        /// Its Raft peer address, host:port.
+        #[arg(long)]
+        raft: std::net::SocketAddr,
+        /// Its replica service address, host:port.
+        #[arg(long)]
+        replica: std::net::SocketAddr,
+        /// Where it serves NFS.
+        #[arg(long)]
+        nfs: Option<String>,
+        /// Its failure domain (default node-<id>).
+        #[arg(long)]
+        domain: Option<String>,
+        /// Its capacity weight (default 1).
+        #[arg(long)]
+        weight: Option<u32>,
+    },
+    /// Remove node ID: out of Raft and the cluster map; it stops serving
+    /// and the others copy its chunks to their new places.
+    Remove {
+        #[command(flatten)]
+        admin: AdminArgs,
+        id: u64,
     },
 }
 
@@ -164,7 +210,26 @@ enum ConfigCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { config, data_dir, listen } => nfsd::serve::run(config, data_dir, listen),
+        Command::Serve { config, data_dir, listen, join } => {
+            nfsd::serve::run_joining(config, data_dir, listen, join)
+        }
+        Command::Node {
+            what: NodeCommand::Add { admin, id, raft, replica, nfs, domain, weight },
+        } => {
+            let node = nfsd::admin::NewNode {
+                id,
+                raft_address: raft,
+                replica_address: replica,
+                nfs_address: nfs,
+                admin_address: None,
+                failure_domain: domain,
+                weight,
+            };
+            nfsd::admin::cli::node_add(&admin.options(), &node)
+        }
+        Command::Node { what: NodeCommand::Remove { admin, id } } => {
+            nfsd::admin::cli::node_remove(&admin.options(), id)
+        }
         Command::Cluster { what: ClusterCommand::Status { admin, json } } => {
             nfsd::admin::cli::cluster_status(&admin.options(), json)
         }

@@ -90,7 +90,25 @@ pub fn run(
     data_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
+    run_joining(config, data_dir, listen, None)
+}
+
+/// `cairn serve --join URL`: as [`run`]; with `join`, this cluster node
+/// starts with an empty Raft log and asks the admin API at `join` (the
+/// leader's; token from `$CAIRN_ADMIN_TOKEN`) to add it.
+pub fn run_joining(
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    join: Option<String>,
+) -> anyhow::Result<()> {
     let mut cfg = Config::load(config.as_deref())?;
+    if join.is_some() {
+        match cfg.cluster.as_mut() {
+            Some(c) => c.join = true,
+            None => anyhow::bail!("--join needs a [cluster] table in the configuration"),
+        }
+    }
     if let Some(d) = data_dir {
         cfg.server.data_dir = d;
     }
@@ -122,6 +140,9 @@ pub fn run(
             // Bound before NFS: a busy admin port fails the start at once.
             let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
             let running = crate::cluster::start(&cfg, &section, root_mode).await?;
+            if let Some(url) = join {
+                crate::cluster::ask_to_join(url, &section, cfg.server.listen, cfg.admin.listen);
+            }
             let identity = Identity {
                 handle_key: running.secret.handle_key(),
                 cluster_id: running.secret.cluster_id,

@@ -43,6 +43,9 @@ pub(crate) const TAGS: [u8; 6] = [COOKIE, DIRENT, INODE, ORPHAN, SCALAR, XATTR];
 
 /// The scalar that holds the last applied Raft log index.
 pub(crate) const APPLIED_INDEX: &str = "applied";
+/// The scalar that holds the cluster map: version (u64 LE), then the map's
+/// bytes (`Command::SetClusterMap`).
+pub(crate) const CLUSTER_MAP: &str = "cluster_map";
 
 /// True when `key` belongs to the metadata key space: its first byte is
 /// one of the tags of the key layout above (`c d i o s x`).

@@ -196,6 +196,17 @@ pub enum Command {
     MakeChunked {
         ino: InodeId,
     },
+    /// Replace the cluster map (placement, membership) with `map`, an
+    /// opaque serialized map of version `version`, if the stored map is of
+    /// version `expected` (0: none yet) and `version > expected`; otherwise
+    /// an error outcome, the same on every replica (compare-and-set, so
+    /// concurrent proposers cannot lose each other's change). `meta` does
+    /// not read the bytes: `layout` defines them, `nfsd` encodes them.
+    SetClusterMap {
+        expected: u64,
+        version: u64,
+        map: Vec<u8>,
+    },
 }
 
 /// The effects of an applied command.
@@ -345,6 +356,16 @@ impl Meta {
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// The cluster map: its version and its bytes, `None` before the first.
+    pub fn cluster_map(&self) -> Result<Option<(u64, Vec<u8>)>, MetaError> {
+        let Some(v) = self.store.get(&keys::scalar(keys::CLUSTER_MAP))? else { return Ok(None) };
+        if v.len() < 8 {
+            return Err(MetaError::Corrupt("cluster map"));
+        }
+        let (version, map) = v.split_at(8);
+        Ok(Some((read_u64(version)?, map.to_vec())))
     }
 
     /// Inodes whose last name was removed while they were held open
@@ -573,6 +594,17 @@ impl Meta {
                 txn.put_inode(ino, rec);
                 txn.changed(ino, Some(before));
             }
+            Command::SetClusterMap { expected, version, map } => {
+                let current = self.cluster_map()?.map_or(0, |(v, _)| v);
+                if current != expected || version <= expected {
+                    return Err(FsError::ServerFault(format!(
+                        "cluster map is at version {current}: cannot move from {expected} to {version}"
+                    )));
+                }
+                let mut v = version.to_le_bytes().to_vec();
+                v.extend_from_slice(&map);
+                txn.cluster_map = Some(v);
+            }
             Command::MakeChunked { ino } => {
                 let mut rec = txn.inode(ino)?;
                 rec.chunked = true;
@@ -690,6 +722,8 @@ struct Txn<'a> {
     xattrs: BTreeMap<(InodeId, Vec<u8>), BeforeAfter<Vec<u8>>>,
     /// The Raft log index being applied, recorded in the same batch.
     applied_index: Option<u64>,
+    /// The new cluster map scalar (version, then the map's bytes).
+    cluster_map: Option<Vec<u8>>,
 }
 
 impl<'a> Txn<'a> {
@@ -704,6 +738,7 @@ impl<'a> Txn<'a> {
             orphans: BTreeMap::new(),
             xattrs: BTreeMap::new(),
             applied_index: None,
+            cluster_map: None,
         }
     }
 
@@ -876,6 +911,9 @@ impl<'a> Txn<'a> {
         }
         if let Some(n) = self.next_ino {
             b.put(keys::scalar("next_ino"), n.to_le_bytes().to_vec());
+        }
+        if let Some(m) = &self.cluster_map {
+            b.put(keys::scalar(keys::CLUSTER_MAP), m.clone());
         }
         if let Some(i) = self.applied_index {
             b.put(keys::scalar(keys::APPLIED_INDEX), i.to_le_bytes().to_vec());

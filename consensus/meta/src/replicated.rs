@@ -111,6 +111,20 @@ impl ReplicatedMeta {
         }
     }
 
+    /// Write the founding cluster map (`version`, `map`) into this state,
+    /// outside the log: only for the initial state handed to
+    /// `consensus::Node::bootstrap`, which every founder builds alike (so
+    /// the map is part of the founding checkpoint). Later changes are
+    /// [`Command::SetClusterMap`] entries.
+    pub fn install_founding_cluster_map(&self, version: u64, map: &[u8]) -> Result<(), MetaError> {
+        let mut v = version.to_le_bytes().to_vec();
+        v.extend_from_slice(map);
+        let mut b = WriteBatch::new();
+        b.put(keys::scalar(keys::CLUSTER_MAP), v);
+        self.store.apply(b)?;
+        Ok(())
+    }
+
     /// Stream the checkpoint encoding of the key space into `sink`.
     fn emit_checkpoint(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), StoreError> {
         sink(&[CHECKPOINT_FORMAT_VERSION]);
@@ -298,6 +312,11 @@ impl MetaReader {
     /// See [`Meta::xattr_names`].
     pub fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, MetaError> {
         self.meta.xattr_names(ino, limit)
+    }
+
+    /// See [`Meta::cluster_map`].
+    pub fn cluster_map(&self) -> Result<Option<(u64, Vec<u8>)>, MetaError> {
+        self.meta.cluster_map()
     }
 
     /// See [`Meta::orphans`].

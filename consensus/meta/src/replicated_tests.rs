@@ -156,6 +156,9 @@ pub(crate) fn any_command() -> impl Strategy<Value = Command> {
             |(ino, offset, data, cred, now)| Command::WriteInline { ino, offset, data, cred, now }
         ),
         ino().prop_map(|ino| Command::MakeChunked { ino }),
+        (any::<u64>(), any::<u64>(), bytes(300)).prop_map(|(expected, version, map)| {
+            Command::SetClusterMap { expected, version, map }
+        }),
     ]
 }
 

@@ -483,3 +483,21 @@ fn removed_while_held_lives_until_released() {
     assert!(a.freed.is_empty());
     assert_eq!(m.orphans(10).expect("orphans"), vec![g]);
 }
+
+/// The cluster map is a compare-and-set scalar: a change names the version
+/// it replaces, so two proposers racing cannot both win, and the outcome is
+/// the same on every replica.
+#[test]
+fn cluster_map_changes_are_compare_and_set() {
+    let (m, _) = meta();
+    assert_eq!(m.cluster_map().expect("read"), None);
+    let set = |expected, version, map: &[u8]| {
+        m.apply(Command::SetClusterMap { expected, version, map: map.to_vec() })
+    };
+    assert!(set(0, 1, b"one").is_ok());
+    assert_eq!(m.cluster_map().expect("read"), Some((1, b"one".to_vec())));
+    assert!(set(0, 2, b"lost race").is_err(), "stale expected version");
+    assert!(set(1, 1, b"same version").is_err(), "versions only grow");
+    assert!(set(1, 2, b"two").is_ok());
+    assert_eq!(m.cluster_map().expect("read"), Some((2, b"two".to_vec())));
+}

@@ -56,6 +56,7 @@ mod tag {
     pub const AFTER_WRITE: u8 = 9;
     pub const WRITE_INLINE: u8 = 10;
     pub const MAKE_CHUNKED: u8 = 11;
+    pub const SET_CLUSTER_MAP: u8 = 12;
 }
 
 impl Command {
@@ -143,6 +144,9 @@ impl Command {
             }
             Command::MakeChunked { ino } => {
                 w.u8(tag::MAKE_CHUNKED).u64(ino.0);
+            }
+            Command::SetClusterMap { expected, version, map } => {
+                w.u8(tag::SET_CLUSTER_MAP).u64(*expected).u64(*version).bytes(map);
             }
         }
         w.finish()
@@ -247,6 +251,11 @@ impl Command {
                 now: r.time()?,
             },
             tag::MAKE_CHUNKED => Command::MakeChunked { ino: InodeId(r.u64()?) },
+            tag::SET_CLUSTER_MAP => Command::SetClusterMap {
+                expected: r.u64()?,
+                version: r.u64()?,
+                map: r.bytes(MAX)?.to_vec(),
+            },
             _ => return Err(r.bad("unknown command tag")),
         };
         r.expect_end()?;

@@ -32,6 +32,52 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn raft_counters(&self) -> Option<RaftCounters> {
         None
     }
+
+    /// Add a node to the cluster (`POST /v1/nodes`): into the cluster map
+    /// and into Raft as a learner, promoted to voter once it caught up.
+    fn add_node(
+        &self,
+        node: NewNode,
+    ) -> impl Future<Output = Result<NodeChange, AdminError>> + Send {
+        let _ = node;
+        async { Err(AdminError::Invalid("a standalone node has no membership".into())) }
+    }
+
+    /// Remove a node from the cluster (`DELETE /v1/nodes/{id}`).
+    fn remove_node(&self, id: u64) -> impl Future<Output = Result<NodeChange, AdminError>> + Send {
+        let _ = id;
+        async { Err(AdminError::Invalid("a standalone node has no membership".into())) }
+    }
+}
+
+/// `POST /v1/nodes`: the node to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNode {
+    /// Its Raft id: new, never used in this cluster (not 0).
+    pub id: u64,
+    /// Its Raft peer transport address.
+    pub raft_address: std::net::SocketAddr,
+    /// Its replica service address.
+    pub replica_address: std::net::SocketAddr,
+    /// Where it serves NFS.
+    pub nfs_address: Option<String>,
+    /// Where it serves the admin API.
+    #[serde(default)]
+    pub admin_address: Option<String>,
+    /// Failure domain label (default `node-<id>`).
+    #[serde(default)]
+    pub failure_domain: Option<String>,
+    /// Capacity weight (default 1).
+    #[serde(default)]
+    pub weight: Option<u32>,
+}
+
+/// The answer to a membership change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeChange {
+    pub node_id: u64,
+    /// Version of the cluster map with the change.
+    pub map_version: u64,
 }
 
 /// Why the backend could not answer. Mapped to HTTP statuses in one place
@@ -203,4 +249,6 @@ pub struct StorageStats {
 pub struct RaftCounters {
     /// Commands this node proposed.
     pub proposals_total: u64,
+    /// Chunk copies made by repair after membership changes.
+    pub chunks_repaired_total: u64,
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 
 use super::auth::{Token, TOKEN_FILE};
-use super::backend::ClusterStatus;
+use super::backend::{ClusterStatus, NewNode, NodeChange};
 use super::client::{self, Endpoint, Response};
 use crate::config::Config;
 
@@ -74,7 +74,11 @@ impl ConnectOptions {
 
 impl Connection {
     fn get(&self, path: &str) -> anyhow::Result<Response> {
-        let r = client::get(&self.endpoint, path, self.token.as_ref())?;
+        self.call("GET", path, None)
+    }
+
+    fn call(&self, method: &str, path: &str, json: Option<&[u8]>) -> anyhow::Result<Response> {
+        let r = client::request(&self.endpoint, method, path, self.token.as_ref(), json)?;
         match r.status {
             200 => Ok(r),
             401 if self.token.is_none() => {
@@ -101,6 +105,26 @@ pub fn cluster_status(opts: &ConnectOptions, json: bool) -> anyhow::Result<()> {
     let status: ClusterStatus =
         serde_json::from_slice(&r.body).context("the cluster status does not parse")?;
     print!("{}", format_status(&status));
+    Ok(())
+}
+
+/// `cairn node add`: `POST /v1/nodes` (to the leader).
+pub fn node_add(opts: &ConnectOptions, node: &NewNode) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(node)?;
+    let r = opts.connect(true)?.call("POST", "/v1/nodes", Some(&body))?;
+    let c: NodeChange = serde_json::from_slice(&r.body).context("the answer does not parse")?;
+    println!(
+        "node {} added (learner until it has caught up); cluster map version {}",
+        c.node_id, c.map_version
+    );
+    Ok(())
+}
+
+/// `cairn node remove`: `DELETE /v1/nodes/{id}` (to the leader).
+pub fn node_remove(opts: &ConnectOptions, id: u64) -> anyhow::Result<()> {
+    let r = opts.connect(true)?.call("DELETE", &format!("/v1/nodes/{id}"), None)?;
+    let c: NodeChange = serde_json::from_slice(&r.body).context("the answer does not parse")?;
+    println!("node {} removed; cluster map version {}", c.node_id, c.map_version);
     Ok(())
 }
 

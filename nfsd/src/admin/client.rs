@@ -99,6 +99,17 @@ impl Response {
 
 /// `GET path` with the token, if any.
 pub fn get(endpoint: &Endpoint, path: &str, token: Option<&Token>) -> anyhow::Result<Response> {
+    request(endpoint, "GET", path, token, None)
+}
+
+/// `method path` with the token, if any, and a JSON body, if any.
+pub fn request(
+    endpoint: &Endpoint,
+    method: &str,
+    path: &str,
+    token: Option<&Token>,
+    json: Option<&[u8]>,
+) -> anyhow::Result<Response> {
     let addrs: Vec<SocketAddr> = endpoint
         .authority
         .to_socket_addrs()
@@ -125,15 +136,20 @@ pub fn get(endpoint: &Endpoint, path: &str, token: Option<&Token>) -> anyhow::Re
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let mut req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cairn/{}\r\nAccept: */*\r\nConnection: close\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cairn/{}\r\nAccept: */*\r\nConnection: close\r\n",
         endpoint.authority,
         env!("CARGO_PKG_VERSION")
     );
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {}\r\n", t.expose()));
     }
+    if let Some(b) = json {
+        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes())?;
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(json.unwrap_or_default());
+    stream.write_all(&bytes)?;
     let mut raw = Vec::new();
     (&mut stream)
         .take(RESPONSE_SIZE_MAX_BYTES + 1)

@@ -50,6 +50,13 @@ pub async fn render<B: AdminBackend>(
     if let Some(c) = backend.raft_counters() {
         header(out, "cairn_raft_proposals_total", "counter", "Commands this node proposed.");
         let _ = writeln!(out, "cairn_raft_proposals_total {}", c.proposals_total);
+        header(
+            out,
+            "cairn_chunks_repaired_total",
+            "counter",
+            "Chunk copies made by repair after membership changes.",
+        );
+        let _ = writeln!(out, "cairn_chunks_repaired_total {}", c.chunks_repaired_total);
     }
     if let Some(s) = backend.storage().await {
         for (name, help, v) in [

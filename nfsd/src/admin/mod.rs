@@ -25,8 +25,8 @@ mod routes;
 mod standalone;
 
 pub use backend::{
-    AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, RaftCounters, Role,
-    StorageStats,
+    AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, NewNode, NodeChange,
+    RaftCounters, Role, StorageStats,
 };
 pub use routes::{Access, Route, OPENAPI_JSON, ROUTES};
 pub use standalone::StandaloneNode;
@@ -179,7 +179,7 @@ mod tests {
             None
         }
         fn raft_counters(&self) -> Option<RaftCounters> {
-            Some(RaftCounters { proposals_total: 5 })
+            Some(RaftCounters { proposals_total: 5, chunks_repaired_total: 0 })
         }
     }
 

