@@ -670,10 +670,12 @@ impl<F: ClusterFs> Server<F> {
                         // RFC 7530 §16.16.5: UNCHECKED4 on an existing file opens it;
                         // its attributes are ignored but for a size of 0 (truncate)
                         let fhow = match (fhow, &existed) {
-                            (CreateHow::Unchecked(set), Some(_)) => CreateHow::Unchecked(fsapi::SetAttr {
-                                size: set.size.filter(|s| *s == 0),
-                                ..Default::default()
-                            }),
+                            (CreateHow::Unchecked(set), Some(_)) => {
+                                CreateHow::Unchecked(fsapi::SetAttr {
+                                    size: set.size.filter(|s| *s == 0),
+                                    ..Default::default()
+                                })
+                            }
                             (how, _) => how,
                         };
                         let r =
@@ -756,47 +758,24 @@ impl<F: ClusterFs> Server<F> {
     }
 
     fn open_confirm(&self, cx: &mut Cx<'_, '_>, a: OpenConfirmArgs) -> ResOp {
-        let fail = |s| ResOp::OpenConfirm(NfsRes4::Err(s));
-        let file = match self.cur_file(cx, Nfsstat4::Isdir) {
-            Ok((_, f)) => f,
-            Err(s) => return fail(s),
-        };
-        let sid = sid_in(&a.open_stateid);
-        let t = match self.begin_stateid(cx, &sid, a.seqid) {
-            Ok(t) => t,
-            Err(Ok(bytes)) => return replayed(bytes, Opnum4::OpenConfirm),
-            Err(Err(s)) => return fail(s),
-        };
+        // the current stateid is not a thing in 4.0, the only version with OPEN_CONFIRM
+        let (file, sid, t) =
+            match self.begin_on_file(cx, &a.open_stateid, a.seqid, Opnum4::OpenConfirm, false) {
+                Ok(v) => v,
+                Err(r) => return *r,
+            };
         let r = self.v4.state.lock().open_confirm(&t, &sid, key(file), cx.now);
-        match r {
-            Ok(s) => {
-                let s = sid_out(s);
-                cx.cur_stateid = Some(s);
-                self.finish(
-                    t,
-                    ResOp::OpenConfirm(NfsRes4::Ok(OpenConfirmResOk { open_stateid: s })),
-                    None,
-                )
-            }
-            Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
-        }
+        self.end_with_stateid(cx, t, r, Opnum4::OpenConfirm, |s| {
+            ResOp::OpenConfirm(NfsRes4::Ok(OpenConfirmResOk { open_stateid: s }))
+        })
     }
 
     fn open_downgrade(&self, cx: &mut Cx<'_, '_>, a: OpenDowngradeArgs) -> ResOp {
-        let fail = |s| ResOp::OpenDowngrade(NfsRes4::Err(s));
-        let file = match self.cur_file(cx, Nfsstat4::Isdir) {
-            Ok((_, f)) => f,
-            Err(s) => return fail(s),
-        };
-        let sid = match self.resolve_sid(cx, &a.open_stateid) {
-            Ok(s) => s,
-            Err(s) => return fail(s),
-        };
-        let t = match self.begin_stateid(cx, &sid, a.seqid) {
-            Ok(t) => t,
-            Err(Ok(bytes)) => return replayed(bytes, Opnum4::OpenDowngrade),
-            Err(Err(s)) => return fail(s),
-        };
+        let (file, sid, t) =
+            match self.begin_on_file(cx, &a.open_stateid, a.seqid, Opnum4::OpenDowngrade, true) {
+                Ok(v) => v,
+                Err(r) => return *r,
+            };
         let r = self.v4.state.lock().open_downgrade(
             &t,
             &sid,
@@ -805,46 +784,21 @@ impl<F: ClusterFs> Server<F> {
             a.share_deny,
             cx.now,
         );
-        match r {
-            Ok(s) => {
-                let s = sid_out(s);
-                cx.cur_stateid = Some(s);
-                self.finish(
-                    t,
-                    ResOp::OpenDowngrade(NfsRes4::Ok(OpenDowngradeResOk { open_stateid: s })),
-                    None,
-                )
-            }
-            Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
-        }
+        self.end_with_stateid(cx, t, r, Opnum4::OpenDowngrade, |s| {
+            ResOp::OpenDowngrade(NfsRes4::Ok(OpenDowngradeResOk { open_stateid: s }))
+        })
     }
 
     async fn close(&self, cx: &mut Cx<'_, '_>, a: CloseArgs) -> ResOp {
-        let fail = |s| ResOp::Close(NfsRes4::Err(s));
-        let file = match self.cur_file(cx, Nfsstat4::Isdir) {
-            Ok((_, f)) => f,
-            Err(s) => return fail(s),
-        };
-        let sid = match self.resolve_sid(cx, &a.open_stateid) {
-            Ok(s) => s,
-            Err(s) => return fail(s),
-        };
-        let t = match self.begin_stateid(cx, &sid, a.seqid) {
-            Ok(t) => t,
-            Err(Ok(bytes)) => return replayed(bytes, Opnum4::Close),
-            Err(Err(s)) => return fail(s),
-        };
-        let r = self.v4.state.lock().close(&t, &sid, key(file), cx.now);
-        match r {
-            Ok(ok) => {
-                let s = sid_out(ok.stateid);
-                cx.cur_stateid = Some(s);
-                let res = self.finish(t, ResOp::Close(NfsRes4::Ok(s)), None);
-                self.release_closed().await;
-                res
-            }
-            Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
-        }
+        let (file, sid, t) =
+            match self.begin_on_file(cx, &a.open_stateid, a.seqid, Opnum4::Close, true) {
+                Ok(v) => v,
+                Err(r) => return *r,
+            };
+        let r = self.v4.state.lock().close(&t, &sid, key(file), cx.now).map(|ok| ok.stateid);
+        let res = self.end_with_stateid(cx, t, r, Opnum4::Close, |s| ResOp::Close(NfsRes4::Ok(s)));
+        self.release_closed().await;
+        res
     }
 
     /// Let the file system free files whose last open went away (CLOSE,
@@ -969,31 +923,58 @@ impl<F: ClusterFs> Server<F> {
     }
 
     async fn locku(&self, cx: &mut Cx<'_, '_>, a: LockuArgs) -> ResOp {
-        let fail = |s| ResOp::Locku(NfsRes4::Err(s));
-        let file = match self.cur_file(cx, Nfsstat4::Isdir) {
-            Ok((_, f)) => f,
-            Err(s) => return fail(s),
-        };
         if let Err(e) = LockType::from_wire(a.locktype as u32) {
-            return fail(st_err(&e));
+            return ResOp::Locku(NfsRes4::Err(st_err(&e)));
         }
-        let sid = match self.resolve_sid(cx, &a.lock_stateid) {
-            Ok(s) => s,
-            Err(s) => return fail(s),
-        };
-        let t = match self.begin_stateid(cx, &sid, a.seqid) {
-            Ok(t) => t,
-            Err(Ok(bytes)) => return replayed(bytes, Opnum4::Locku),
-            Err(Err(s)) => return fail(s),
-        };
+        let (file, sid, t) =
+            match self.begin_on_file(cx, &a.lock_stateid, a.seqid, Opnum4::Locku, true) {
+                Ok(v) => v,
+                Err(r) => return *r,
+            };
         let r = self.v4.state.lock().locku(&t, &sid, key(file), a.offset, a.length, cx.now);
+        self.end_with_stateid(cx, t, r, Opnum4::Locku, |s| ResOp::Locku(NfsRes4::Ok(s)))
+    }
+
+    /// The start of CLOSE, OPEN_CONFIRM, OPEN_DOWNGRADE and LOCKU: the current
+    /// file, the stateid (the 4.1 current stateid resolved when `resolve`)
+    /// and the owner's turn in its seqid order; or the operation's result
+    /// at once (an error, or the 4.0 replay of its last reply).
+    fn begin_on_file(
+        &self,
+        cx: &Cx<'_, '_>,
+        stateid: &Stateid4,
+        seqid: u32,
+        op: Opnum4,
+        resolve: bool,
+    ) -> Result<(FileRef, StateId, SeqTicket), Box<ResOp>> {
+        let fail = |s| Box::new(ResOp::from_status(op as u32, s));
+        let (_, file) = self.cur_file(cx, Nfsstat4::Isdir).map_err(fail)?;
+        let sid =
+            if resolve { self.resolve_sid(cx, stateid).map_err(fail)? } else { sid_in(stateid) };
+        match self.begin_stateid(cx, &sid, seqid) {
+            Ok(t) => Ok((file, sid, t)),
+            Err(Ok(bytes)) => Err(Box::new(replayed(bytes, op))),
+            Err(Err(s)) => Err(fail(s)),
+        }
+    }
+
+    /// The end of an operation whose result is a stateid: it becomes the
+    /// COMPOUND's current stateid, and the reply is remembered for replays.
+    fn end_with_stateid(
+        &self,
+        cx: &mut Cx<'_, '_>,
+        t: SeqTicket,
+        r: Result<StateId, StateError>,
+        op: Opnum4,
+        ok: impl FnOnce(Stateid4) -> ResOp,
+    ) -> ResOp {
         match r {
             Ok(s) => {
                 let s = sid_out(s);
                 cx.cur_stateid = Some(s);
-                self.finish(t, ResOp::Locku(NfsRes4::Ok(s)), None)
+                self.finish(t, ok(s), None)
             }
-            Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
+            Err(e) => self.finish(t, ResOp::from_status(op as u32, st_err(&e)), Some(&e)),
         }
     }
 }
