@@ -231,6 +231,11 @@ pub struct ExportSection {
     pub insecure: bool,
     #[serde(default)]
     pub devices: bool,
+    /// Cluster mode: copies of each chunk of a file created under this
+    /// export (recorded in the file's inode at creation); default
+    /// `[cluster] replicas`. Placement uses at most the member count.
+    #[serde(default)]
+    pub replicas: Option<usize>,
 }
 
 fn everyone() -> Vec<String> {
@@ -255,6 +260,7 @@ fn default_exports() -> Vec<ExportSection> {
         anongid: nobody(),
         insecure: false,
         devices: false,
+        replicas: None,
     }]
 }
 

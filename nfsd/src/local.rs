@@ -418,6 +418,7 @@ impl LocalFs {
                 now: t,
                 generation: generation_from(t),
                 chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
+                replicas: 0,
             })
             .await?;
         let (ino, attr) = applied

@@ -139,8 +139,20 @@ fn admin_routes_need_the_token_and_answer_json() {
     for route in nfsd::admin::ROUTES {
         let op = &doc["paths"][route.path][route.method.to_lowercase()];
         assert!(op.is_object(), "{} {} is documented", route.method, route.path);
-        let r = get(&s, route.path, Some(&t));
-        assert_eq!(r.status, 200, "{} {} with the token: {}", route.method, route.path, r.text());
+        if route.method == "GET" {
+            let r = get(&s, route.path, Some(&t));
+            assert_eq!(r.status, 200, "GET {} with the token: {}", route.path, r.text());
+        } else {
+            // Membership changes: a standalone node has none (400), and
+            // they need the token like every other route.
+            let path = route.path.replace("{id}", "2");
+            let (status, body) = request(s.admin_addr(), route.method, &path, &t);
+            assert_eq!(status, 400, "{} {path} on a standalone node: {body}", route.method);
+            assert_eq!(body["code"], "bad_request");
+            let wrong = Token::parse(&"0".repeat(64)).expect("token");
+            let (status, _) = request(s.admin_addr(), route.method, &path, &wrong);
+            assert_eq!(status, 401, "{} {path} without the token", route.method);
+        }
     }
 
     let r = get(&s, "/v1/nothing-here", Some(&t));

@@ -253,10 +253,15 @@ fn write_and_commit(c: &mut Client, fh: &NfsFh3, data: &[u8]) {
 /// one chunk, several chunks) are listed and read byte-identical through
 /// nodes 2 and 3 (close-to-open: LOOKUP/GETATTR/READDIR wait for a
 /// ReadIndex point), and their sizes agree everywhere.
+/// The tests of this file start three or four server processes each: run them one at a
+/// time, so a 2-core machine is not asked to run eight Raft nodes at once.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn three_nodes_share_the_namespace_and_the_data() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let cl = Cluster::start(3);
-    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(20));
+    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(60));
     assert!(leader.is_some(), "no leader:\n{}", cl.logs());
     let mut c1 = Client::connect(cl.nodes[0].nfs);
     let root = c1.mount("/");
@@ -314,8 +319,9 @@ fn three_nodes_share_the_namespace_and_the_data() {
 /// same namespace and data.
 #[test]
 fn leader_kill9_during_create_and_write_loses_nothing_acknowledged() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut cl = Cluster::start(3);
-    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(20)).expect("a leader");
+    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(60)).expect("a leader");
     let li = (leader - 1) as usize;
     let pid = cl.nodes[li].child.as_ref().expect("running").id();
     let mut target = li;

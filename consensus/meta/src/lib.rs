@@ -116,6 +116,10 @@ pub enum Command {
         now: Timestamp,
         generation: Generation,
         chunk_size: u32,
+        /// Copies of each chunk of a regular file, fixed at creation and
+        /// recorded in its inode (the cluster places its chunks by it);
+        /// 0 = the cluster's default.
+        replicas: u8,
     },
     Remove {
         parent: InodeId,
@@ -273,6 +277,7 @@ impl Meta {
                     ctime: now,
                     change: 1,
                     chunk_size: 0,
+                    replicas: 0,
                     parent: InodeId::ROOT,
                     next_cookie: FIRST_COOKIE,
                     entries: 0,
@@ -497,6 +502,7 @@ impl Meta {
                 now,
                 generation,
                 chunk_size,
+                replicas,
             } => create(
                 &mut txn,
                 &mut applied,
@@ -509,6 +515,7 @@ impl Meta {
                 now,
                 generation,
                 chunk_size,
+                replicas,
             )?,
             Command::Remove { parent, name, directory, cred, now, keep } => {
                 remove(&mut txn, parent, &name, directory, &cred, now, keep)?
@@ -983,6 +990,7 @@ fn create(
     now: Timestamp,
     generation: Generation,
     chunk_size: u32,
+    replicas: u8,
 ) -> FsResult<()> {
     let dir = txn.dir(parent)?;
     fsapi::validate_name(name)?;
@@ -1074,6 +1082,7 @@ fn create(
         ctime: now,
         change: 1,
         chunk_size: if ftype == FileType::Regular { chunk_size } else { 0 },
+        replicas: if ftype == FileType::Regular { replicas } else { 0 },
         parent,
         next_cookie: FIRST_COOKIE,
         entries: 0,

@@ -9,6 +9,9 @@ use fsapi::{Attr, FileType, Generation, InodeId, Timestamp};
 use crate::MetaError;
 
 const RECORD_V1: u8 = 1;
+/// An inode record with `replicas` (the last byte); version 1 records
+/// (without it) still decode, with `replicas` 0.
+const INODE_RECORD_V2: u8 = 2;
 
 /// First cookie handed to a real entry; 1 and 2 are `.` and `..`.
 pub const FIRST_COOKIE: u64 = 3;
@@ -30,6 +33,9 @@ pub struct InodeRecord {
     pub change: u64,
     /// Chunk size of a regular file's data, fixed at creation.
     pub chunk_size: u32,
+    /// Regular files: copies of each chunk in a cluster, fixed at creation
+    /// (0 = the cluster's default; always 0 for other types).
+    pub replicas: u8,
     /// Directories: the parent (for `..`); the root is its own parent.
     pub parent: InodeId,
     /// Directories: the next cookie to hand out.
@@ -81,7 +87,7 @@ impl InodeRecord {
 
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(128 + self.target.len());
-        v.push(RECORD_V1);
+        v.push(INODE_RECORD_V2);
         v.push(ftype_code(self.ftype));
         for x in
             [self.mode, self.nlink, self.uid, self.gid, self.rdev.0, self.rdev.1, self.chunk_size]
@@ -114,12 +120,14 @@ impl InodeRecord {
         v.push(u8::from(self.chunked));
         v.extend_from_slice(&(self.inline.len() as u32).to_le_bytes());
         v.extend_from_slice(&self.inline);
+        v.push(self.replicas);
         v
     }
 
     pub(crate) fn decode(b: &[u8]) -> Result<Self, MetaError> {
         let mut r = Reader(b);
-        if r.u8()? != RECORD_V1 {
+        let version = r.u8()?;
+        if version != RECORD_V1 && version != INODE_RECORD_V2 {
             return Err(MetaError::Corrupt("unknown inode record version"));
         }
         let ftype = ftype_from(r.u8()?)?;
@@ -152,6 +160,7 @@ impl InodeRecord {
         };
         let n = r.u32()? as usize;
         let inline = r.take(n)?.to_vec();
+        let replicas = if version == INODE_RECORD_V2 { r.u8()? } else { 0 };
         Ok(InodeRecord {
             ftype,
             mode,
@@ -166,6 +175,7 @@ impl InodeRecord {
             ctime,
             change,
             chunk_size,
+            replicas,
             parent,
             next_cookie,
             entries,
@@ -306,6 +316,7 @@ mod tests {
             ctime: Timestamp { seconds: 1, nanos: 0 },
             change: 9,
             chunk_size: 4 << 20,
+            replicas: 2,
             parent: InodeId(1),
             next_cookie: FIRST_COOKIE,
             entries: 0,
@@ -324,6 +335,12 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(InodeRecord::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+        // A version 1 record (no `replicas`) reads with replicas 0.
+        let mut v1 = bytes.clone();
+        v1[0] = RECORD_V1;
+        v1.pop();
+        let old = InodeRecord::decode(&v1).expect("decode v1");
+        assert_eq!(old, InodeRecord { replicas: 0, ..r.clone() });
         let d = DirentValue { child: InodeId(5), cookie: 77 };
         assert_eq!(DirentValue::decode(&d.encode()).expect("decode"), d);
         let c = CookieValue { child: InodeId(5), name: b"name".to_vec() };

@@ -85,21 +85,24 @@ pub(crate) fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         (
             (ino(), bytes(300), kind(), create_mode()),
-            (set_attr(), cred(), ts(), any::<u64>(), any::<u32>())
+            (set_attr(), cred(), ts(), any::<u64>(), (any::<u32>(), any::<u8>()))
         )
-            .prop_map(|((parent, name, kind, mode), (attrs, cred, now, g, chunk_size))| {
-                Command::Create {
-                    parent,
-                    name,
-                    kind,
-                    mode,
-                    attrs,
-                    cred,
-                    now,
-                    generation: Generation(g),
-                    chunk_size,
+            .prop_map(
+                |((parent, name, kind, mode), (attrs, cred, now, g, (chunk_size, replicas)))| {
+                    Command::Create {
+                        parent,
+                        name,
+                        kind,
+                        mode,
+                        attrs,
+                        cred,
+                        now,
+                        generation: Generation(g),
+                        chunk_size,
+                        replicas,
+                    }
                 }
-            }),
+            ),
         (ino(), bytes(300), any::<bool>(), cred(), ts(), proptest::option::of(ino())).prop_map(
             |(parent, name, directory, cred, now, keep)| Command::Remove {
                 parent,
@@ -315,8 +318,10 @@ proptest! {
 fn limits_and_versions_are_checked() {
     let c = Command::ReleaseOrphan { ino: InodeId(9) };
     let mut b = c.encode();
-    b[0] = 2;
+    b[0] = COMMAND_FORMAT_VERSION + 1;
     assert!(Command::decode(&b).is_err(), "unknown version");
+    b[0] = COMMAND_FORMAT_VERSION - 1;
+    assert!(Command::decode(&b).is_err(), "an older version");
     assert!(Command::decode(&vec![1u8; COMMAND_SIZE_BYTES_MAX + 1]).is_err(), "over the limit");
     // A length prefix far past the end is refused without allocating it.
     let mut huge = vec![COMMAND_FORMAT_VERSION, 7];
@@ -471,6 +476,7 @@ fn mkfile(r: &mut ReplicatedMeta, index: u64, name: &str) -> Vec<u8> {
         now: T0,
         generation: Generation(index),
         chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+        replicas: 0,
     };
     r.apply(LogIndex(index), &c.encode())
 }

@@ -38,6 +38,7 @@ fn mk(
         now: T0,
         generation: Generation(7),
         chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+        replicas: 0,
     })?;
     Ok(a.object.expect("created").0)
 }
@@ -46,6 +47,33 @@ fn names(m: &Meta, dir: InodeId) -> BTreeSet<String> {
     let (l, eof) = m.list(dir, 0, 1_000_000).expect("list");
     assert!(eof);
     l.into_iter().map(|e| String::from_utf8(e.name).expect("utf8")).collect()
+}
+
+#[test]
+fn a_regular_file_records_its_replica_count() {
+    let (m, _) = meta();
+    let create = |name: &str, kind: NewKind| {
+        m.apply(Command::Create {
+            parent: InodeId::ROOT,
+            name: name.as_bytes().to_vec(),
+            kind,
+            mode: CreateMode::Guarded,
+            attrs: SetAttr::default(),
+            cred: root(),
+            now: T0,
+            generation: Generation(7),
+            chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+            replicas: 2,
+        })
+        .expect("create")
+        .object
+        .expect("created")
+        .0
+    };
+    let f = create("f", NewKind::Regular);
+    let d = create("d", NewKind::Directory);
+    assert_eq!(m.inode(f).expect("read").expect("f").replicas, 2);
+    assert_eq!(m.inode(d).expect("read").expect("d").replicas, 0, "only regular files");
 }
 
 #[test]
@@ -271,6 +299,7 @@ pub(crate) fn command(m: &Meta, op: &Op, t: u64) -> Command {
             now,
             generation: Generation(t),
             chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+            replicas: 0,
         },
         Op::Remove(d, n) | Op::Rmdir(d, n) => Command::Remove {
             parent: dir(d),
@@ -321,6 +350,7 @@ pub(crate) fn command(m: &Meta, op: &Op, t: u64) -> Command {
             now,
             generation: Generation(t),
             chunk_size: CHUNK_SIZE_DEFAULT_BYTES,
+            replicas: 0,
         },
         Op::SetAttr(f, mode, size) => Command::SetAttr {
             ino: InodeId(2 + f as u64),

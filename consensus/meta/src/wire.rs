@@ -27,8 +27,9 @@ use fsapi::{
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::{Applied, Command, CreateMode, NewKind};
 
-/// Version byte of an encoded [`Command`].
-pub const COMMAND_FORMAT_VERSION: u8 = 1;
+/// Version byte of an encoded [`Command`]. Version 2 added `replicas` to
+/// `Create`; version 1 entries are not understood.
+pub const COMMAND_FORMAT_VERSION: u8 = 2;
 /// Version byte of an encoded command outcome.
 pub const OUTCOME_FORMAT_VERSION: u8 = 1;
 /// Largest encoded command accepted by [`Command::decode`]; the same as
@@ -75,6 +76,7 @@ impl Command {
                 now,
                 generation,
                 chunk_size,
+                replicas,
             } => {
                 w.u8(tag::CREATE).u64(parent.0).bytes(name);
                 put_kind(&mut w, kind);
@@ -85,7 +87,7 @@ impl Command {
                 };
                 put_set_attr(&mut w, attrs);
                 put_cred(&mut w, cred);
-                w.time(*now).u64(generation.0).u32(*chunk_size);
+                w.time(*now).u64(generation.0).u32(*chunk_size).u8(*replicas);
             }
             Command::Remove { parent, name, directory, cred, now, keep } => {
                 w.u8(tag::REMOVE).u64(parent.0).bytes(name).flag(*directory);
@@ -183,6 +185,7 @@ impl Command {
                     now: r.time()?,
                     generation: Generation(r.u64()?),
                     chunk_size: r.u32()?,
+                    replicas: r.u8()?,
                 }
             }
             tag::REMOVE => Command::Remove {

@@ -247,6 +247,7 @@ fn initial_state(store: Arc<dyn KvStore>) -> ReplicatedMeta {
             now: T0,
             generation: Generation(1),
             chunk_size: 1 << 20,
+            replicas: 0,
         };
         let out = decode_outcome(&r.apply(LogIndex(1), &c.encode())).expect("decode");
         out.expect("create").object.expect("object").0
@@ -498,6 +499,7 @@ impl Sim {
                     now,
                     generation: Generation(self.t),
                     chunk_size: 1 << 20,
+                    replicas: 0,
                 }
             }
             3 => Command::Remove {

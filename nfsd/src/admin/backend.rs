@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// The node behind the admin API. `serve.rs` implements it for a single
 /// node ([`super::StandaloneNode`]); the Raft cluster implements it over its
-/// consensus status and will add the membership changes (`add_node`,
-/// `remove_node`) as further methods, with their routes.
+/// consensus status, with the membership changes (`add_node`,
+/// `remove_node`; a standalone node refuses them).
 pub trait AdminBackend: Send + Sync + 'static {
     /// The cluster as this node sees it (`GET /v1/cluster`).
     fn status(&self) -> impl Future<Output = Result<ClusterStatus, AdminError>> + Send;

@@ -108,6 +108,21 @@ pub fn cluster_status(opts: &ConnectOptions, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The admin API URL of the leader as the node at `opts` sees it, when
+/// it knows the leader and the leader's admin address.
+pub fn leader_admin_url(opts: &ConnectOptions) -> anyhow::Result<Option<String>> {
+    let r = opts.connect(true)?.get("/v1/cluster")?;
+    let status: ClusterStatus =
+        serde_json::from_slice(&r.body).context("the cluster status does not parse")?;
+    let Some(leader) = status.leader else { return Ok(None) };
+    Ok(status
+        .members
+        .iter()
+        .find(|m| m.node_id == Some(leader))
+        .and_then(|m| m.admin_address.as_ref())
+        .map(|a| if a.contains("://") { a.clone() } else { format!("http://{a}") }))
+}
+
 /// `cairn node add`: `POST /v1/nodes` (to the leader).
 pub fn node_add(opts: &ConnectOptions, node: &NewNode) -> anyhow::Result<()> {
     let body = serde_json::to_vec(node)?;

@@ -62,7 +62,13 @@ pub struct ClusterNodeFs {
     previous: parking_lot::RwLock<Option<Arc<super::ClusterState>>>,
     /// Chunk copies made by repair (metric).
     repaired: AtomicU64,
+    /// Chunk copies of a file whose inode records none, and of a new file
+    /// outside every export with its own count.
     replicas: usize,
+    /// `replicas` of `[[export]]` tables (export path, count).
+    export_replicas: Vec<(String, usize)>,
+    /// The chunk store's directory (see [`Self::has_chunk`]).
+    chunks_dir: std::path::PathBuf,
     /// Drawn at every start; peers see it in every answer, and the write
     /// verifier is derived from all of them.
     boot: u64,
@@ -88,6 +94,8 @@ impl ClusterNodeFs {
         peers: Arc<Peers>,
         map: super::ClusterState,
         replicas: usize,
+        export_replicas: Vec<(String, usize)>,
+        chunks_dir: std::path::PathBuf,
     ) -> Self {
         let stripes = || (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
         ClusterNodeFs {
@@ -100,6 +108,8 @@ impl ClusterNodeFs {
             previous: parking_lot::RwLock::new(None),
             repaired: AtomicU64::new(0),
             replicas: replicas.max(1),
+            export_replicas,
+            chunks_dir,
             boot: rand::random::<u64>() | 1,
             syncing: AtomicBool::new(true),
             pending: PendingWrites::default(),
@@ -131,7 +141,10 @@ impl ClusterNodeFs {
                         );
                         self.peers.set_members(&next.replica_addrs());
                         let next = Arc::new(next);
-                        *self.previous.write() = Some(current);
+                        // A joining node's first map has no predecessor
+                        // (version 0 placed nothing): its start-up copy
+                        // fills its chunks before it reads them locally.
+                        *self.previous.write() = (current.map.version().0 > 0).then_some(current);
                         *self.map.write() = next.clone();
                         next
                     }
@@ -150,9 +163,62 @@ impl ClusterNodeFs {
         self.repaired.load(Ordering::Relaxed)
     }
 
-    /// Chunk copies each file keeps (at most the eligible members).
+    /// Chunk copies of a file without its own count (at most the eligible
+    /// members).
     pub fn replicas(&self) -> usize {
         self.replicas
+    }
+
+    /// Chunk copies of the file `rec`: what its inode recorded at
+    /// creation, else this node's default.
+    fn replicas_in(&self, rec: &InodeRecord) -> usize {
+        match rec.replicas {
+            0 => self.replicas,
+            r => r as usize,
+        }
+    }
+
+    /// Chunk copies of inode `ino` (see [`Self::replicas_in`]).
+    fn replicas_of(&self, ino: u64) -> usize {
+        match self.reader.inode(InodeId(ino)) {
+            Ok(Some(rec)) => self.replicas_in(&rec),
+            _ => self.replicas,
+        }
+    }
+
+    /// Chunk copies of a file created in `dir`, recorded in its inode:
+    /// the `replicas` of the export whose root is the nearest ancestor
+    /// of `dir` (`dir` included), else this node's default. Computed by
+    /// the proposer from the namespace at the time; every node then
+    /// places the file's chunks by the recorded count.
+    fn replicas_for_new(&self, dir: InodeId) -> u8 {
+        let clamp = |r: usize| r.clamp(1, u8::MAX as usize) as u8;
+        if self.export_replicas.is_empty() {
+            return clamp(self.replicas);
+        }
+        let mut roots = Vec::new();
+        for (path, r) in &self.export_replicas {
+            let mut ino = Some(InodeId::ROOT);
+            for part in path.split('/').filter(|p| !p.is_empty()) {
+                ino = ino.and_then(|d| self.reader.lookup(d, part.as_bytes()).ok().flatten());
+            }
+            if let Some(ino) = ino {
+                roots.push((ino, *r));
+            }
+        }
+        let mut d = dir;
+        for _ in 0..4096 {
+            if let Some((_, r)) = roots.iter().find(|(root, _)| *root == d) {
+                return clamp(*r);
+            }
+            match self.reader.inode(d) {
+                Ok(Some(rec)) if rec.ftype == FileType::Directory && rec.parent != d => {
+                    d = rec.parent
+                }
+                _ => break,
+            }
+        }
+        clamp(self.replicas)
     }
 
     /// The Raft driver of this node.
@@ -340,6 +406,7 @@ impl ClusterNodeFs {
                 now: t,
                 generation: generation_from(t),
                 chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
+                replicas: self.replicas_for_new(dir.ino),
             })
             .await?;
         let (ino, attr) = applied
@@ -369,7 +436,8 @@ impl ClusterNodeFs {
 
     /// The write set of a chunk: R nodes, skipping those that are down.
     fn write_set(&self, ino: u64, chunk: u64) -> Vec<u64> {
-        layout::place_live(&self.cluster().map, Self::key(ino, chunk), self.replicas, |n| {
+        let r = self.replicas_of(ino);
+        layout::place_live(&self.cluster().map, Self::key(ino, chunk), r, |n| {
             self.peers.is_live(n.0)
         })
         .into_iter()
@@ -389,7 +457,7 @@ impl ClusterNodeFs {
             layout::candidates(&self.cluster().map, key).into_iter().map(|n| n.0).collect();
         let Some(prev) = self.previous.read().clone() else { return order };
         let held: Vec<u64> =
-            layout::place(&prev.map, key, self.replicas).into_iter().map(|n| n.0).collect();
+            layout::place(&prev.map, key, self.replicas_of(ino)).into_iter().map(|n| n.0).collect();
         let mut out: Vec<u64> = held.iter().copied().filter(|n| order.contains(n)).collect();
         let rest: Vec<u64> = order.iter().copied().filter(|n| !out.contains(n)).collect();
         out.extend(rest);
@@ -401,13 +469,36 @@ impl ClusterNodeFs {
     fn holds(&self, ino: u64, chunk: u64) -> bool {
         let key = Self::key(ino, chunk);
         let me = layout::NodeId(self.me);
-        if !layout::place(&self.cluster().map, key, self.replicas).contains(&me) {
+        let r = self.replicas_of(ino);
+        if !layout::place(&self.cluster().map, key, r).contains(&me) {
             return false;
         }
         match self.previous.read().clone() {
             None => true,
-            Some(prev) => layout::place(&prev.map, key, self.replicas).contains(&me),
+            Some(prev) => layout::place(&prev.map, key, r).contains(&me),
         }
+    }
+
+    /// True when this node has a file for the chunk. The chunk store reads
+    /// a missing chunk as zeros, which is right for a hole but wrong for a
+    /// chunk this node never received (it was down, or is new to the
+    /// placement): a peer asked for such a chunk answers
+    /// [`Status::Absent`]. The path is the chunk store's layout
+    /// (`<dir>/<ino:016x>/<chunk:08x>.dat`).
+    fn has_chunk(&self, ino: u64, chunk: u64) -> bool {
+        self.chunks_dir.join(format!("{ino:016x}")).join(format!("{chunk:08x}.dat")).exists()
+    }
+
+    /// True while the repair after a map change has yet to copy this chunk
+    /// here (the new map places it here, the previous one did not): this
+    /// node's copy may be missing or partial, and a peer must not read it.
+    fn copy_pending(&self, ino: u64, chunk: u64) -> bool {
+        let Some(prev) = self.previous.read().clone() else { return false };
+        let key = Self::key(ino, chunk);
+        let me = layout::NodeId(self.me);
+        let r = self.replicas_of(ino);
+        layout::place(&self.cluster().map, key, r).contains(&me)
+            && !layout::place(&prev.map, key, r).contains(&me)
     }
 
     /// Write on this node's copy (and make it durable when `sync`).
@@ -565,7 +656,7 @@ impl ClusterNodeFs {
     async fn read_piece(&self, ino: u64, chunk: u64, off: u32, len: u32) -> FsResult<Vec<u8>> {
         let order = self.read_order(ino, chunk);
         let mut tried_local = false;
-        if self.holds(ino, chunk) && !self.is_syncing() {
+        if self.holds(ino, chunk) && !self.is_syncing() && self.has_chunk(ino, chunk) {
             tried_local = true;
             match self.read_local(ino, chunk, off, len).await {
                 Ok(d) => return Ok(d),
@@ -575,6 +666,7 @@ impl ClusterNodeFs {
             }
         }
         // Up-to-date live peers first; then anyone alive, this node last.
+        let (mut asked, mut absent) = (0usize, 0usize);
         for relaxed in [false, true] {
             for &n in &order {
                 if n == self.me {
@@ -585,10 +677,12 @@ impl ClusterNodeFs {
                     continue;
                 }
                 let req = Request::Read { ino, chunk, offset: off, len };
+                asked += 1;
                 match self.peers.call(n, &req).await {
                     Ok(r) if r.status == Status::Ok && r.data.len() == len as usize => {
                         return Ok(r.data)
                     }
+                    Ok(r) if r.status == Status::Absent => absent += 1,
                     Ok(r) => {
                         tracing::warn!(ino, chunk, node = n, status = ?r.status, "replica could not serve a read")
                     }
@@ -598,7 +692,9 @@ impl ClusterNodeFs {
                 }
             }
         }
-        if !tried_local {
+        // Every node that answered has no file for it: a hole (zeros), or
+        // only this node's copy is left.
+        if !tried_local && absent == asked {
             return self.read_local(ino, chunk, off, len).await.map_err(chunk_error);
         }
         Err(FsError::Io(format!("no replica could serve chunk {chunk} of inode {ino}")))
@@ -772,11 +868,15 @@ impl ClusterNodeFs {
         tracing::info!(files, chunks = copied, took = ?started.elapsed(), "chunk copies are up to date");
     }
 
-    /// After a map change: push every chunk this node held under the
-    /// previous map to the nodes the new map adds to its placement (the
-    /// first surviving old holder pushes, so each copy is made once), then
-    /// forget the previous map. Progress is logged; copies are counted in
-    /// [`Self::chunks_repaired`].
+    /// After a map change: copy to this node every chunk the new map
+    /// places here and the previous one did not, from the nodes the
+    /// previous map placed it on, then forget the previous map. Until
+    /// then [`Self::holds`] is false for those chunks, so reads of them go
+    /// to the previous holders; the copy runs under the chunk's
+    /// write-order lock, so a write that arrives meanwhile lands after it.
+    /// Each node pulls its own new copies: when its repair is done, every
+    /// chunk it holds is complete. Progress is logged; copies are counted
+    /// in [`Self::chunks_repaired`].
     pub async fn repair(self: Arc<Self>) {
         let Some(prev) = self.previous.read().clone() else { return };
         let now = self.cluster();
@@ -807,29 +907,27 @@ impl ClusterNodeFs {
         }
         files.sort_by_key(|(i, _)| *i);
         files.dedup_by_key(|(i, _)| *i);
+        let me = layout::NodeId(self.me);
         let (mut copies, mut failed) = (0u64, 0u64);
         for (i, (ino, rec)) in files.iter().enumerate() {
             let chunk_size = rec.chunk_size as u64;
             for chunk in 0..rec.size.div_ceil(chunk_size) {
                 let key = Self::key(ino.0, chunk);
-                let old = layout::place(&prev.map, key, self.replicas);
-                let new = layout::place(&now.map, key, self.replicas);
-                // The pusher: the first old holder still in the cluster.
-                let pusher = old.iter().find(|n| now.is_member(n.0) && self.peers.is_live(n.0));
-                if pusher.map(|n| n.0) != Some(self.me) {
+                let old = layout::place(&prev.map, key, self.replicas_in(rec));
+                let new = layout::place(&now.map, key, self.replicas_in(rec));
+                if !new.contains(&me) || old.contains(&me) {
                     continue;
                 }
+                let sources: Vec<u64> = old.iter().map(|n| n.0).collect();
                 let len = chunk_size.min(rec.size - chunk * chunk_size);
-                for target in new.iter().filter(|n| !old.contains(n)) {
-                    match self.push_chunk(ino.0, chunk, len, target.0).await {
-                        Ok(()) => {
-                            copies += 1;
-                            self.repaired.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            tracing::warn!(ino = ino.0, chunk, node = target.0, error = %e, "repair: copy failed");
-                        }
+                match self.pull_chunk(ino.0, chunk, len, &sources).await {
+                    Ok(()) => {
+                        copies += 1;
+                        self.repaired.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        tracing::warn!(ino = ino.0, chunk, error = %e, "repair: copy failed");
                     }
                 }
             }
@@ -843,30 +941,47 @@ impl ClusterNodeFs {
         tracing::info!(files = files.len(), copies, failed, took = ?started.elapsed(), "repair: done");
     }
 
-    /// Copy this node's `len` bytes of a chunk to `target`, in pieces,
-    /// under the chunk's write-order lock.
-    async fn push_chunk(&self, ino: u64, chunk: u64, len: u64, target: u64) -> Result<(), String> {
+    /// Copy `len` bytes of a chunk from the first of `sources` that serves
+    /// them into this node's copy, in pieces, under the chunk's
+    /// write-order lock, durably.
+    async fn pull_chunk(
+        &self,
+        ino: u64,
+        chunk: u64,
+        len: u64,
+        sources: &[u64],
+    ) -> Result<(), String> {
         let _order = self.lock_of(ino, chunk).lock().await;
         let mut off = 0u64;
         while off < len {
             let n = COPY_PIECE_BYTES.min(len - off);
-            let data = self
-                .read_local(ino, chunk, off as u32, n as u32)
+            let req = Request::Read { ino, chunk, offset: off as u32, len: n as u32 };
+            let mut data = None;
+            let mut last = String::from("no live source");
+            let (mut asked, mut absent) = (0, 0);
+            for &src in sources {
+                if src == self.me || !self.peers.is_live(src) {
+                    continue;
+                }
+                asked += 1;
+                match self.peers.call(src, &req).await {
+                    Ok(r) if r.status == Status::Ok && r.data.len() == n as usize => {
+                        data = Some(r.data);
+                        break;
+                    }
+                    Ok(r) if r.status == Status::Absent => absent += 1,
+                    Ok(r) => last = format!("node {src}: {}", String::from_utf8_lossy(&r.data)),
+                    Err(e) => last = format!("node {src}: {e}"),
+                }
+            }
+            if data.is_none() && asked > 0 && absent == asked {
+                // No source has a file for it: a hole, nothing to copy.
+                return Ok(());
+            }
+            let data = data.ok_or(last)?;
+            self.write_local(ino, chunk, off as u32, data, off + n >= len)
                 .await
                 .map_err(|e| e.to_string())?;
-            let req = Request::Write {
-                ino,
-                chunk,
-                offset: off as u32,
-                sync: off + n >= len,
-                forward: Vec::new(),
-                data,
-            };
-            match self.peers.call(target, &req).await {
-                Ok(r) if r.status == Status::Ok => {}
-                Ok(r) => return Err(String::from_utf8_lossy(&r.data).to_string()),
-                Err(e) => return Err(e.to_string()),
-            }
             off += n;
         }
         Ok(())
@@ -876,7 +991,8 @@ impl ClusterNodeFs {
         let chunk_size = rec.chunk_size as u64;
         let mut copied = 0;
         for chunk in 0..rec.size.div_ceil(chunk_size) {
-            let placed = layout::place(&self.cluster().map, Self::key(ino.0, chunk), self.replicas);
+            let key = Self::key(ino.0, chunk);
+            let placed = layout::place(&self.cluster().map, key, self.replicas_in(rec));
             if !placed.iter().any(|n| n.0 == self.me) {
                 continue;
             }
@@ -946,6 +1062,18 @@ impl Handler for ClusterNodeFs {
                     self.primary_write(ino, chunk, offset, data, sync, forward).await
                 }
             }
+            Request::Read { ino, chunk, .. } if self.copy_pending(ino, chunk) => Response::error(
+                Status::Io,
+                self.boot,
+                self.is_syncing(),
+                "this node's copy of the chunk is not made yet (repair)".to_string(),
+            ),
+            Request::Read { ino, chunk, .. } if !self.has_chunk(ino, chunk) => Response::error(
+                Status::Absent,
+                self.boot,
+                self.is_syncing(),
+                "no copy of the chunk here".to_string(),
+            ),
             other => self.handle_local(other).await,
         }
     }

@@ -9,6 +9,35 @@
 //!   ([`start`]), the admin backend ([`ClusterAdmin`]), `cairn cluster init`
 //!   and `cairn demo`.
 //!
+//! Membership (DESIGN.md §3–§4): the cluster map (placement map and each
+//! member's addresses, [`ClusterState`]) lives in Raft
+//! (`meta::Command::SetClusterMap`, compare-and-set on its version).
+//! - Adding (`POST /v1/nodes` at the leader; `cairn serve --join URL` sends
+//!   it for the starting node): the map with the node first, then the node
+//!   as a Raft learner; it starts with an empty log and an empty map
+//!   (version 0), takes the map from the leader's checkpoint, copies the
+//!   chunks placed on it (start-up copy) and is promoted to voter once
+//!   its replica service answers and the copy is done.
+//! - Removing (`DELETE /v1/nodes/{id}` at the leader): the map without the
+//!   node first, while it is still a voter, so it applies that map and
+//!   exits; then out of the Raft configuration.
+//! - Repair after a map change: each member copies the chunks the new map
+//!   places on it and the previous one did not, from their previous
+//!   holders (pull); until its copy is made, its reads of such a chunk go
+//!   to the previous holders and it refuses peer reads of it. Then it
+//!   forgets the previous map.
+//!
+//! Replication factor per file: the inode records the count at creation
+//! (`meta::Command::Create { replicas }`, `InodeRecord::replicas`). The
+//! proposer picks the `replicas` of the nearest `[[export]]` that sets one
+//! and whose root is the new file's directory or one of its ancestors
+//! (following the directories' parent links), else `[cluster] replicas`.
+//! Every node places the file's chunks with the recorded count, whatever
+//! its own configuration says and wherever the file is renamed later; a
+//! record with 0 (none recorded) uses the node's `[cluster] replicas`.
+//! Placement uses at most the member count (so the default is
+//! min(3, members)).
+//!
 //! Keys: the secret file holds one 32-byte secret; the Raft transport key,
 //! the replica key and the file-handle MAC key are derived from it with
 //! BLAKE3's `derive_key` under distinct contexts, so no key serves two uses.
@@ -358,8 +387,18 @@ pub async fn start(
         .await
         .with_context(|| format!("cannot listen for Raft peers on {}", mine.raft))?;
     // What this node knows now: the applied map, else the configuration's.
+    // A joining node that has applied nothing yet knows only where the
+    // members listen: its map stays empty (version 0) until the leader's
+    // checkpoint brings the real one, which then replaces it whatever its
+    // version (the founding map of a joiner's configuration is not the
+    // cluster's and must not shadow it).
     let known = match reader.cluster_map() {
         Ok(Some((_, b))) => ClusterState::decode(&b).unwrap_or(founding),
+        _ if section.join => ClusterState {
+            format: CLUSTER_STATE_FORMAT,
+            map: layout::ClusterMap::new(),
+            members: founding.members.clone(),
+        },
         _ => founding,
     };
     let mut raft_peers = known.raft_addrs();
@@ -390,8 +429,26 @@ pub async fn start(
     }
     let peers = Arc::new(replica::Peers::new(me, secret.replica_key(), &replica_addrs));
     let replicas = section.replicas.max(1);
-    let fs =
-        Arc::new(ClusterNodeFs::new(me, reader, handle, chunks, peers.clone(), known, replicas));
+    let mut export_replicas = Vec::new();
+    for e in &cfg.exports {
+        if let Some(r) = e.replicas {
+            if !(1..=255).contains(&r) {
+                bail!("export {}: replicas must be 1 to 255, not {r}", e.path);
+            }
+            export_replicas.push((e.path.clone(), r));
+        }
+    }
+    let fs = Arc::new(ClusterNodeFs::new(
+        me,
+        reader,
+        handle,
+        chunks,
+        peers.clone(),
+        known,
+        replicas,
+        export_replicas,
+        data_dir.join("chunks"),
+    ));
     let replica_listener = tokio::net::TcpListener::bind(mine.replica)
         .await
         .with_context(|| format!("cannot listen for replica traffic on {}", mine.replica))?;
@@ -424,11 +481,19 @@ pub fn ask_to_join(url: String, section: &ClusterSection, nfs: SocketAddr, admin
         weight: None,
     };
     tokio::task::spawn_blocking(move || {
-        let opts = crate::admin::cli::ConnectOptions { admin: Some(url), ..Default::default() };
+        let mut opts = crate::admin::cli::ConnectOptions { admin: Some(url), ..Default::default() };
         for attempt in 0..20 {
             match crate::admin::cli::node_add(&opts, &node) {
                 Ok(()) => return,
                 Err(e) => tracing::warn!(attempt, error = %format!("{e:#}"), "asking to join"),
+            }
+            // The node asked may not be the leader (any longer): ask the
+            // leader it names next time.
+            if let Ok(Some(leader)) = crate::admin::cli::leader_admin_url(&opts) {
+                if opts.admin.as_deref() != Some(leader.as_str()) {
+                    tracing::info!(url = %leader, "asking the leader to join");
+                    opts.admin = Some(leader);
+                }
             }
             std::thread::sleep(Duration::from_secs(1));
         }
@@ -685,7 +750,10 @@ impl AdminBackend for ClusterAdmin {
 
     async fn remove_node(&self, id: u64) -> Result<NodeChange, AdminError> {
         let cur = self.fs.refresh_map();
-        if !cur.is_member(id) {
+        let st =
+            self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
+        let in_raft = st.voters.contains(&NodeId(id)) || st.learners.contains(&NodeId(id));
+        if !cur.is_member(id) && !in_raft {
             return Err(AdminError::NotFound(format!("node {id} is not a member")));
         }
         if id == self.me {
@@ -694,9 +762,20 @@ impl AdminBackend for ClusterAdmin {
             ));
         }
         self.require_leader().await?;
-        self.conf_change(consensus::remove_node(NodeId(id))).await?;
-        let next = cur.without_node(id).map_err(|e| AdminError::Invalid(format!("{e:#}")))?;
-        let version = self.set_map(&cur, &next).await?;
+        // The map first, while the node is still a voter: it applies the
+        // map without itself and stops serving (a node already out of the
+        // Raft configuration would never learn that it was removed). Then
+        // out of Raft; a map change already made is not undone when that
+        // fails: asking again finishes it.
+        let version = if cur.is_member(id) {
+            let next = cur.without_node(id).map_err(|e| AdminError::Invalid(format!("{e:#}")))?;
+            self.set_map(&cur, &next).await?
+        } else {
+            cur.map.version().0
+        };
+        if in_raft {
+            self.conf_change(consensus::remove_node(NodeId(id))).await?;
+        }
         tracing::info!(node = id, map_version = version, "removed a node");
         Ok(NodeChange { node_id: id, map_version: version })
     }

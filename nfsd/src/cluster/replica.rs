@@ -78,6 +78,9 @@ pub enum Status {
     Invalid = 4,
     /// A replica the primary forwarded to failed: retry with a new placement.
     ReplicaFailed = 5,
+    /// The answering node has no file for the chunk (a read): read it
+    /// elsewhere; when every node answers this, the chunk is a hole.
+    Absent = 6,
 }
 
 /// A replica's answer.
@@ -239,6 +242,7 @@ impl Response {
             3 => Status::NoSpace,
             4 => Status::Invalid,
             5 => Status::ReplicaFailed,
+            6 => Status::Absent,
             _ => return Err(invalid("unknown status")),
         };
         let (boot, syncing) = (r.u64()?, r.flag()?);

@@ -1,0 +1,594 @@
+//! Membership changes of a running cluster, with real `cairn` processes on
+//! 127.0.0.1 (random ports) and the NFSv3 wire client of `common`
+//! (DESIGN.md §3 placement, §4 membership through Raft).
+//!
+//! - A 4th node joins (`cairn serve --join URL`) while a reader loops over
+//!   20 COMMITted files through node 1; the map grows to 4 members and the
+//!   new node serves every file byte-identical. Then an original node is
+//!   removed (`DELETE /v1/nodes/{id}` at the leader): the map drops it and
+//!   its process exits. The reader never sees wrong bytes and no error
+//!   lasts longer than a bounded retry window. After the removal, `kill -9`
+//!   of one more original node leaves every file readable through the
+//!   survivors (R = 3 copies on 3 nodes).
+//! - Per-export replication factor: `replicas = 1` and `replicas = 3`
+//!   exports on 3 nodes keep 1 and 3 copies of a file's chunk on disk.
+//!
+//! Every wait is bounded.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::Client;
+use nfs_proto::nfs3::*;
+
+/// How long the reader may see errors on one file before the test fails.
+const RETRY_WINDOW: Duration = Duration::from_secs(10);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+struct Node {
+    id: u64,
+    nfs: SocketAddr,
+    admin: SocketAddr,
+    config: PathBuf,
+    data: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    nodes: Vec<Node>,
+}
+
+impl Cluster {
+    /// `founders` nodes started, `extra` more configured (each listing every
+    /// member) but not started; `exports` is the `[[export]]` TOML.
+    fn start(founders: u64, extra: u64, exports: &str) -> Cluster {
+        let dir = tempfile::Builder::new().prefix("cairn-membership-").tempdir().expect("tempdir");
+        let secret = dir.path().join("cluster-secret");
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let text = format!(
+            "cairn-cluster-v1\n{:016x}\n1700000000.000000000\n{hex}\n",
+            rand::random::<u64>() | 1
+        );
+        std::fs::write(&secret, text).expect("secret");
+        let n = founders + extra;
+        let ports: Vec<[u16; 4]> =
+            (0..n).map(|_| [free_port(), free_port(), free_port(), free_port()]).collect();
+        let member = |i: usize| {
+            let p = ports[i];
+            format!(
+                "\n[[cluster.member]]\nid = {}\nraft = \"127.0.0.1:{}\"\nreplica = \"127.0.0.1:{}\"\nnfs = \"127.0.0.1:{}\"\nadmin = \"127.0.0.1:{}\"\n",
+                i + 1, p[1], p[2], p[0], p[3]
+            )
+        };
+        let founding: String = (0..founders as usize).map(member).collect();
+        let mut nodes = Vec::new();
+        for (i, p) in ports.iter().enumerate() {
+            let id = i as u64 + 1;
+            let members = if id <= founders {
+                founding.clone()
+            } else {
+                // A joining node lists the members it contacts and itself.
+                let mut m = founding.clone();
+                m.push_str(&member(i));
+                m
+            };
+            let data = dir.path().join(format!("node-{id}"));
+            let config = dir.path().join(format!("node-{id}.toml"));
+            let text = format!(
+                "[server]\ndata_dir = {:?}\nlisten = \"127.0.0.1:{}\"\nportmap_port_111 = false\n\n[admin]\nlisten = \"127.0.0.1:{}\"\n\n[cluster]\nnode_id = {id}\nsecret_file = {:?}\ntick_ms = 50\n{members}\n{exports}",
+                data.display().to_string(), p[0], p[3], secret.display().to_string()
+            );
+            std::fs::write(&config, text).expect("config");
+            nodes.push(Node {
+                id,
+                nfs: SocketAddr::from(([127, 0, 0, 1], p[0])),
+                admin: SocketAddr::from(([127, 0, 0, 1], p[3])),
+                log: dir.path().join(format!("node-{id}.log")),
+                config,
+                data,
+                child: None,
+            });
+        }
+        let mut c = Cluster { dir, nodes };
+        for i in 0..founders as usize {
+            c.spawn(i, None);
+        }
+        for i in 0..founders as usize {
+            c.wait_listening(i);
+        }
+        c
+    }
+
+    /// Start node `i`; with `join`, `--join URL` with `token` in the environment.
+    fn spawn(&mut self, i: usize, join: Option<(String, String)>) {
+        let node = &mut self.nodes[i];
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(&node.config)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("CAIRN_CONFIG")
+            .env_remove("CAIRN_DATA_DIR")
+            .env_remove("CAIRN_ADMIN_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some((url, token)) = join {
+            cmd.arg("--join").arg(url).env("CAIRN_ADMIN_TOKEN", token);
+        }
+        node.child = Some(cmd.spawn().expect("spawn cairn"));
+    }
+
+    fn wait_listening(&mut self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let id = self.nodes[i].id;
+            if let Some(Ok(Some(st))) = self.nodes[i].child.as_mut().map(|c| c.try_wait()) {
+                panic!("node {id} exited at start ({st}):\n{}", self.logs());
+            }
+            if TcpStream::connect(self.nodes[i].nfs).is_ok() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "node {id} did not listen:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn logs(&self) -> String {
+        let mut out = String::new();
+        for n in &self.nodes {
+            let text = std::fs::read_to_string(&n.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!(
+                "--- node {} ---\n{}\n",
+                n.id,
+                lines[lines.len().saturating_sub(40)..].join("\n")
+            ));
+        }
+        out
+    }
+
+    fn token(&self, i: usize) -> String {
+        std::fs::read_to_string(self.nodes[i].data.join("admin-token"))
+            .expect("admin token")
+            .trim()
+            .to_string()
+    }
+
+    /// `method path` at node `i`'s admin API: (status, JSON body).
+    fn admin(&self, i: usize, method: &str, path: &str) -> Option<(u16, serde_json::Value)> {
+        let node = &self.nodes[i];
+        let token = std::fs::read_to_string(node.data.join("admin-token")).ok()?;
+        let mut s = TcpStream::connect_timeout(&node.admin, Duration::from_secs(1)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(40))).ok()?;
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            token.trim()
+        );
+        s.write_all(req.as_bytes()).ok()?;
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).ok()?;
+        let status = resp.split(' ').nth(1)?.parse().ok()?;
+        let body = resp.split_once("\r\n\r\n")?.1;
+        Some((status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null)))
+    }
+
+    /// GET /v1/cluster of node `i`.
+    fn status(&self, i: usize) -> Option<serde_json::Value> {
+        match self.admin(i, "GET", "/v1/cluster")? {
+            (200, v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn wait_leader(&self, among: &[usize], timeout: Duration) -> Option<u64> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let seen: Vec<Option<u64>> =
+                among.iter().map(|i| self.status(*i).and_then(|s| s["leader"].as_u64())).collect();
+            if let Some(Some(l)) = seen.first() {
+                if seen.iter().all(|s| *s == Some(*l))
+                    && among.iter().any(|i| self.nodes[*i].id == *l)
+                {
+                    return Some(*l);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Wait until `ok` holds for node `i`'s /v1/cluster.
+    fn wait_status(
+        &self,
+        i: usize,
+        timeout: Duration,
+        what: &str,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let st = self.status(i);
+            if let Some(s) = st.as_ref().filter(|s| ok(s)) {
+                return s.clone();
+            }
+            assert!(Instant::now() < deadline, "{what} (node {}): {st:?}\n{}", i + 1, self.logs());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `cairn_chunks_repaired_total` of node `i`.
+    fn repaired(&self, i: usize) -> u64 {
+        let mut s = match TcpStream::connect_timeout(&self.nodes[i].admin, Duration::from_secs(1)) {
+            Ok(s) => s,
+            Err(_) => return 0,
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut text = String::new();
+        let _ = s.read_to_string(&mut text);
+        text.lines()
+            .find_map(|l| l.strip_prefix("cairn_chunks_repaired_total ")?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in &self.nodes {
+            let text = std::fs::read_to_string(&n.log).unwrap_or_default();
+            out.extend(
+                text.lines()
+                    .filter(|l| l.contains(" ERROR ") || l.contains("panicked"))
+                    .map(|l| format!("node {}: {l}", n.id)),
+            );
+        }
+        out
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(c) = &n.child {
+                let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            }
+        }
+        for n in &mut self.nodes {
+            if let Some(mut c) = n.child.take() {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        if std::thread::panicking() {
+            eprintln!("{}\n(logs in {})", self.logs(), self.dir.path().display());
+        }
+    }
+}
+
+fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (seed.wrapping_mul(31).wrapping_add(i as u64 * 7) % 251) as u8).collect()
+}
+
+/// Write `data` UNSTABLE in 1 MiB calls, then COMMIT with the same verifier.
+fn write_and_commit(c: &mut Client, fh: &NfsFh3, data: &[u8]) {
+    let mut verf = None;
+    for (k, piece) in data.chunks(1 << 20).enumerate() {
+        match c.write(fh, (k << 20) as u64, piece, StableHow::Unstable) {
+            NfsRes::Ok(r) => {
+                assert_eq!(r.count as usize, piece.len());
+                assert!(verf.iter().all(|v| *v == r.verf), "verifier changed between writes");
+                verf = Some(r.verf);
+            }
+            NfsRes::Err(s, _) => panic!("WRITE: {s:?}"),
+        }
+    }
+    match c.commit(fh, 0, 0) {
+        NfsRes::Ok(r) => assert!(verf.iter().all(|v| *v == r.verf), "verifier changed at COMMIT"),
+        NfsRes::Err(s, _) => panic!("COMMIT: {s:?}"),
+    }
+}
+
+/// The whole file, or why not (transport error or NFS status).
+fn try_read_all(c: &mut Client, fh: &NfsFh3) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let args = ReadArgs { file: fh.clone(), offset: out.len() as u64, count: 1 << 20 };
+        let r: ReadRes =
+            c.try_call(PROGRAM, VERSION, Proc3::Read as u32, &args).map_err(|e| e.to_string())?;
+        match r {
+            NfsRes::Ok(r) => {
+                out.extend_from_slice(&r.data);
+                if r.eof {
+                    return Ok(out);
+                }
+                if r.data.is_empty() {
+                    return Err("READ returned no data without eof".into());
+                }
+            }
+            NfsRes::Err(s, _) => return Err(format!("READ {s:?}")),
+        }
+    }
+}
+
+/// What the background reader saw.
+#[derive(Default, Debug)]
+struct ReaderReport {
+    reads: u64,
+    errors: u64,
+    /// Longest run of errors on one file.
+    longest_error_run: Duration,
+    wrong: Vec<String>,
+    gave_up: Option<String>,
+}
+
+/// Read `files` through `addr` in a loop until `stop`; a read that fails is
+/// retried (new connection) for at most [`RETRY_WINDOW`].
+fn reader(
+    addr: SocketAddr,
+    files: Arc<Vec<(String, NfsFh3, Vec<u8>)>>,
+    stop: Arc<AtomicBool>,
+) -> ReaderReport {
+    let mut rep = ReaderReport::default();
+    let mut c = Client::connect(addr);
+    'outer: while !stop.load(Ordering::Relaxed) {
+        for (name, fh, want) in files.iter() {
+            let first_error = Instant::now();
+            let mut failing = false;
+            loop {
+                match try_read_all(&mut c, fh) {
+                    Ok(got) => {
+                        rep.reads += 1;
+                        if got != *want {
+                            rep.wrong.push(format!(
+                                "{name}: {} bytes read, {} expected, first difference at {:?}",
+                                got.len(),
+                                want.len(),
+                                got.iter().zip(want.iter()).position(|(a, b)| a != b)
+                            ));
+                        }
+                        if failing {
+                            rep.longest_error_run =
+                                rep.longest_error_run.max(first_error.elapsed());
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        rep.errors += 1;
+                        failing = true;
+                        if first_error.elapsed() > RETRY_WINDOW {
+                            rep.gave_up = Some(format!("{name}: {e}"));
+                            break 'outer;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                        if let Ok(nc) = Client::try_connect(addr) {
+                            c = nc;
+                        }
+                    }
+                }
+            }
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+    }
+    rep
+}
+
+fn check_all(c: &mut Client, files: &[(String, NfsFh3, Vec<u8>)], through: &str) {
+    for (name, fh, want) in files {
+        let got = try_read_all(c, fh).unwrap_or_else(|e| panic!("{name} through {through}: {e}"));
+        assert!(
+            got == *want,
+            "{name} differs through {through} ({} vs {} bytes)",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+const EXPORT_ALL: &str =
+    "[[export]]\npath = \"/\"\nclients = [\"127.0.0.0/8\"]\nsquash = \"none\"\ninsecure = true\n";
+
+/// DESIGN.md §3–§4: a node joins and another leaves a running cluster
+/// while a client reads; every file stays readable byte-identical, the new
+/// node serves them all, and after the removal any single kill leaves R
+/// copies enough to read everything.
+/// The tests of this file start three or four server processes each: run them one at a
+/// time, so a 2-core machine is not asked to run eight Raft nodes at once.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn join_then_remove_while_reading_keeps_every_byte() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let mut cl = Cluster::start(3, 1, EXPORT_ALL);
+    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(60)).expect("a leader");
+    let v0 = cl.status(0).expect("status")["map_version"].as_u64().expect("map_version");
+
+    // 20 files of 64 KiB to 2 MiB, written and COMMITted through node 1.
+    let mut c1 = Client::connect(cl.nodes[0].nfs);
+    let root = c1.mount("/");
+    let dir = c1.mkdir_ok(&root, b"m", 0o755);
+    let mut files = Vec::new();
+    for k in 0..20u64 {
+        let len = (64 << 10) + (k as usize * ((2 << 20) - (64 << 10)) / 19);
+        let data = pattern(k + 1, len);
+        let name = format!("f{k:02}");
+        let fh = c1.create_file(&dir, name.as_bytes(), 0o644);
+        write_and_commit(&mut c1, &fh, &data);
+        files.push((name, fh, data));
+    }
+    let files = Arc::new(files);
+    let stop = Arc::new(AtomicBool::new(false));
+    let reading = {
+        let (files, stop, addr) = (files.clone(), stop.clone(), cl.nodes[0].nfs);
+        std::thread::spawn(move || reader(addr, files, stop))
+    };
+
+    // Node 4 joins through the leader's admin API.
+    let li = (leader - 1) as usize;
+    let url = format!("http://{}", cl.nodes[li].admin);
+    let token = cl.token(li);
+    cl.spawn(3, Some((url, token)));
+    cl.wait_listening(3);
+    let grown = cl.wait_status(li, Duration::from_secs(40), "node 4 becomes a voter", |s| {
+        let m = s["members"].as_array().map(|m| m.as_slice()).unwrap_or_default();
+        m.len() == 4
+            && s["map_version"].as_u64() > Some(v0)
+            && m.iter().any(|m| m["node_id"] == 4 && m["role"] == "follower" && m["health"] == "ok")
+    });
+    let v1 = grown["map_version"].as_u64().expect("map_version");
+    cl.wait_status(3, Duration::from_secs(40), "node 4 caught up", |s| {
+        s["health"] == "ok" && s["map_version"].as_u64() == Some(v1)
+    });
+    let mut c4 = Client::connect(cl.nodes[3].nfs);
+    assert_eq!(c4.mount("/"), root, "the same handles on the new node");
+    check_all(&mut c4, &files, "node 4 (joined)");
+    eprintln!("measured: node 4 joined and served every file after {:?}", started.elapsed());
+
+    // Remove an original node other than node 1 (the reader's) and the leader.
+    let leader = cl.wait_leader(&[0, 1, 2, 3], Duration::from_secs(30)).expect("a leader");
+    let li = (leader - 1) as usize;
+    let victim = if leader == 3 { 1 } else { 2 };
+    let (code, body) = cl
+        .admin(li, "DELETE", &format!("/v1/nodes/{}", victim + 1))
+        .expect("DELETE /v1/nodes/{id}");
+    assert_eq!(code, 200, "DELETE: {body}\n{}", cl.logs());
+    assert_eq!(body["node_id"], victim as u64 + 1);
+    let shrunk = cl.wait_status(li, Duration::from_secs(20), "the map drops the node", |s| {
+        let m = s["members"].as_array().map(|m| m.as_slice()).unwrap_or_default();
+        m.len() == 3
+            && !m.iter().any(|m| m["node_id"] == victim as u64 + 1)
+            && s["map_version"].as_u64() > Some(v1)
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let exited = cl.nodes[victim].child.as_mut().expect("running").try_wait();
+        if let Ok(Some(st)) = exited {
+            assert!(st.success(), "the removed node exits cleanly: {st}\n{}", cl.logs());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the removed node still runs:\n{}", cl.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cl.nodes[victim].child = None;
+    // Repair after the removal: every survivor serves every file.
+    let v2 = shrunk["map_version"].as_u64().expect("map_version");
+    let survivors: Vec<usize> = [0usize, 1, 2, 3].into_iter().filter(|i| *i != victim).collect();
+    for &i in &survivors {
+        cl.wait_status(i, Duration::from_secs(20), "survivor took up the map", |s| {
+            s["map_version"].as_u64() == Some(v2)
+        });
+    }
+    // Node 4 copies the chunks it newly holds (3 copies on 3 nodes).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cl.repaired(3) == 0 {
+        assert!(Instant::now() < deadline, "node 4 repaired nothing:\n{}", cl.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    let rep = reading.join().expect("reader");
+    eprintln!("measured: reader {rep:?}");
+    assert!(rep.wrong.is_empty(), "wrong bytes: {:?}", rep.wrong);
+    assert!(rep.gave_up.is_none(), "reader gave up: {rep:?}\n{}", cl.logs());
+    assert!(rep.reads >= files.len() as u64, "the reader read: {rep:?}");
+
+    // Every file still has a copy on 2 of the 3 nodes: kill one more original.
+    let kill = if victim == 1 { 2 } else { 1 };
+    cl.kill9(kill);
+    for &i in survivors.iter().filter(|i| **i != kill) {
+        let mut c = Client::connect(cl.nodes[i].nfs);
+        check_all(&mut c, &files, &format!("node {} after kill -9 of node {}", i + 1, kill + 1));
+    }
+    let all_logs: String =
+        cl.nodes.iter().map(|n| std::fs::read_to_string(&n.log).unwrap_or_default()).collect();
+    assert!(all_logs.contains("promoted to voter"), "node 4 became a voter");
+    assert!(all_logs.contains("removed a node"), "the leader removed the node");
+    assert!(all_logs.contains("this node was removed from the cluster"), "node 3 saw it");
+    let problems = cl.problems();
+    assert!(problems.is_empty(), "errors in the logs: {problems:?}");
+    eprintln!("measured: whole test {:?}", started.elapsed());
+}
+
+/// Chunk files of inode `ino` under node `i`'s data directory.
+fn chunk_files(cl: &Cluster, i: usize, ino: u64) -> usize {
+    let dir = cl.nodes[i].data.join("chunks").join(format!("{ino:016x}"));
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".dat"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// `replicas = N` of an `[[export]]`: a file created under an export with
+/// `replicas = 1` has its chunk on one node, one under `replicas = 3` on
+/// all three, whichever node took the writes.
+#[test]
+fn per_export_replication_factor() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let exports = "[[export]]\npath = \"/one\"\nclients = [\"127.0.0.0/8\"]\nsquash = \"none\"\ninsecure = true\nreplicas = 1\n\n[[export]]\npath = \"/three\"\nclients = [\"127.0.0.0/8\"]\nsquash = \"none\"\ninsecure = true\nreplicas = 3\n";
+    let cl = Cluster::start(3, 0, exports);
+    cl.wait_leader(&[0, 1, 2], Duration::from_secs(60)).expect("a leader");
+    for (export, want) in [("/one", 1usize), ("/three", 3)] {
+        for through in [0usize, 1] {
+            let mut c = Client::connect(cl.nodes[through].nfs);
+            let root = c.mount(export);
+            let name = format!("f{through}");
+            let fh = c.create_file(&root, name.as_bytes(), 0o644);
+            let data = pattern(7 + through as u64, 300 << 10);
+            write_and_commit(&mut c, &fh, &data);
+            let ino = c.attr(&fh).fileid;
+            let copies: Vec<usize> = (0..3).map(|i| chunk_files(&cl, i, ino)).collect();
+            assert_eq!(
+                copies.iter().filter(|n| **n > 0).count(),
+                want,
+                "{export}/{name} (inode {ino}) chunk files per node: {copies:?}"
+            );
+            for i in 0..3 {
+                let mut c = Client::connect(cl.nodes[i].nfs);
+                let root = c.mount(export);
+                let (fh, _) = c.lookup_ok(&root, name.as_bytes());
+                let got = c.read_all(&fh);
+                assert!(
+                    got == data,
+                    "{export}/{name} (inode {ino}, copies {copies:?}) through node {}: {} bytes, first difference at {:?}",
+                    i + 1,
+                    got.len(),
+                    got.iter().zip(data.iter()).position(|(a, b)| a != b)
+                );
+            }
+        }
+    }
+    let problems = cl.problems();
+    assert!(problems.is_empty(), "errors in the logs: {problems:?}");
+}
