@@ -546,13 +546,15 @@ c_squash() {
     fi
     [ -d "$sd" ] || fail "$SQUASH_DIR does not exist inside $ROOT_EXPORT"
     must chmod 1777 "$sd"
-    local t=$sd/sq.$$; must mkdir "$t"; must chmod 1777 "$t"
+    # unique per run: the suite may run several times against one server (one per NFS version)
+    local tag=sq.${W##*/}
+    local t=$sd/$tag; must mkdir "$t"; must chmod 1777 "$t"
     echo secret > "$t/secret"; must chown 1000:1000 "$t/secret"; must chmod 0600 "$t/secret"
     echo open > "$t/open"; must chmod 0644 "$t/open"
     # nosharecache: the squash export is the same file system, the client must not reuse
     # the root export's superblock (its attribute and access caches)
     must mnt "$SQUASH_EXPORT" nosharecache "$SQ"
-    local st=$SQ/sq.$$
+    local st=$SQ/$tag
     echo root > "$st/byroot" || fail "squashed root cannot create in a 1777 dir"
     eq "$(stat -c %u:%g "$st/byroot")" 65534:65534 "owner of a file created by root on $SQUASH_EXPORT"
     refused "Permission denied" cat "$st/secret"
