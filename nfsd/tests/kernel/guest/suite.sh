@@ -404,14 +404,20 @@ c_open_unlink() {
 # locks coexist, and unlock lets the other in (the v4 client turns flock into whole-file LOCKs).
 c_flock() {
     local f=$W/flock; : > "$f"
-    flock -x "$f" sleep 4 & local holder=$!
-    sleep 1
+    # hold_lock MODE: a background process that holds the lock for 4 s once it has it
+    hold_lock() {
+        rm -f /tmp/fl.held
+        flock "$1" "$f" sh -c 'touch /tmp/fl.held; sleep 4' & holder=$!
+        local i; for i in $(seq 100); do [ -e /tmp/fl.held ] && return 0; sleep 0.1; done
+        fail "the holder did not get its $1 lock within 10 s"
+    }
+    local holder
+    hold_lock -x
     refused "" flock -n -x "$f" true
     refused "" flock -n -s "$f" true
     wait $holder
     must flock -n -x "$f" true
-    flock -s "$f" sleep 4 & holder=$!
-    sleep 1
+    hold_lock -s
     must flock -n -s "$f" true
     refused "" flock -n -x "$f" true
     wait $holder
