@@ -117,6 +117,12 @@ pub const ACCESS4_EXTEND: u32 = 0x0000_0008;
 pub const ACCESS4_DELETE: u32 = 0x0000_0010;
 /// ACCESS4_EXECUTE: execute a file (no meaning for a directory).
 pub const ACCESS4_EXECUTE: u32 = 0x0000_0020;
+/// ACCESS4_XAREAD (RFC 8276 §8.6): read extended attributes.
+pub const ACCESS4_XAREAD: u32 = 0x0000_0040;
+/// ACCESS4_XAWRITE (RFC 8276 §8.6): set or remove extended attributes.
+pub const ACCESS4_XAWRITE: u32 = 0x0000_0080;
+/// ACCESS4_XALIST (RFC 8276 §8.6): list extended attributes.
+pub const ACCESS4_XALIST: u32 = 0x0000_0100;
 
 /// `OPEN4_SHARE_ACCESS_READ`.
 pub const OPEN4_SHARE_ACCESS_READ: u32 = 0x0000_0001;

@@ -325,12 +325,16 @@ impl<F: ClusterFs> Server<F> {
     /// ACCESS (RFC 7530 §16.1): the v3 rules, the v4 bit layout is the same.
     async fn v4_access(&self, cx: &Cx<'_, '_>, wanted: u32) -> R<AccessResOk> {
         let fh = self.cur(cx)?;
-        let all = ACCESS4_READ
+        let base = ACCESS4_READ
             | ACCESS4_LOOKUP
             | ACCESS4_MODIFY
             | ACCESS4_EXTEND
             | ACCESS4_DELETE
             | ACCESS4_EXECUTE;
+        // RFC 8276 §8.6: 4.2 clients of a server with xattr_support ask for these too
+        let xattr =
+            if cx.minor >= 2 { ACCESS4_XAREAD | ACCESS4_XAWRITE | ACCESS4_XALIST } else { 0 };
+        let all = base | xattr;
         if wanted & !all != 0 {
             return Err(Nfsstat4::Inval);
         }
@@ -344,15 +348,30 @@ impl<F: ClusterFs> Server<F> {
         };
         let supported = wanted & meaningful;
         let allowed = match fh {
-            Fh::Pseudo(_) => wanted & (ACCESS4_READ | ACCESS4_LOOKUP | ACCESS4_EXECUTE),
+            Fh::Pseudo(_) => {
+                wanted
+                    & (ACCESS4_READ
+                        | ACCESS4_LOOKUP
+                        | ACCESS4_EXECUTE
+                        | ACCESS4_XAREAD
+                        | ACCESS4_XALIST)
+            }
             Fh::File { export, file } => {
                 let cred = self.cred(cx.call, export);
+                // xattrs need what the data needs: read to read or list, write to change
+                let ask = (wanted & base) | ACCESS4_READ | ACCESS4_MODIFY;
                 let (mask, _) =
-                    self.fs.access(&cred, file, AccessMask(wanted)).await.map_err(fs_err)?;
-                let mut m = mask.0 & wanted;
+                    self.fs.access(&cred, file, AccessMask(ask)).await.map_err(fs_err)?;
+                let mut m = mask.0 & wanted & base;
+                if mask.0 & ACCESS4_READ != 0 {
+                    m |= wanted & (ACCESS4_XAREAD | ACCESS4_XALIST);
+                }
+                if mask.0 & ACCESS4_MODIFY != 0 {
+                    m |= wanted & ACCESS4_XAWRITE;
+                }
                 let e = self.export(export).ok_or(Nfsstat4::Stale)?;
                 if e.rules.read_only {
-                    m &= !(ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE);
+                    m &= !(ACCESS4_MODIFY | ACCESS4_EXTEND | ACCESS4_DELETE | ACCESS4_XAWRITE);
                 }
                 m
             }
