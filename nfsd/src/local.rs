@@ -636,11 +636,7 @@ impl ClusterFs for LocalFs {
         name: &[u8],
         how: CreateHow,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        let (mode, attrs) = match how {
-            CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
-            CreateHow::Guarded(a) => (CreateMode::Guarded, a),
-            CreateHow::Exclusive(v) => (CreateMode::Exclusive(v), SetAttr::default()),
-        };
+        let (mode, attrs) = create_mode(how);
         self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
     }
 
@@ -674,11 +670,7 @@ impl ClusterFs for LocalFs {
         kind: SpecialKind,
         attrs: SetAttr,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..))
-            && cred.uid != 0
-        {
-            return Err(FsError::NotPermitted);
-        }
+        check_mknod(cred, kind)?;
         self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
     }
 
@@ -1212,4 +1204,23 @@ impl Flusher {
             Err(_) => Err(FsError::ServerFault("metadata flush thread is gone".into())),
         }
     }
+}
+
+/// CREATE's `how` as the metadata command's mode and attributes (both back
+/// ends).
+pub(crate) fn create_mode(how: CreateHow) -> (CreateMode, SetAttr) {
+    match how {
+        CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
+        CreateHow::Guarded(a) => (CreateMode::Guarded, a),
+        CreateHow::Exclusive(v) => (CreateMode::Exclusive(v), SetAttr::default()),
+    }
+}
+
+/// MKNOD of a block or character device needs root (both back ends; the
+/// export's `devices` rule is the front end's).
+pub(crate) fn check_mknod(cred: &Credentials, kind: SpecialKind) -> FsResult<()> {
+    if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..)) && cred.uid != 0 {
+        return Err(FsError::NotPermitted);
+    }
+    Ok(())
 }

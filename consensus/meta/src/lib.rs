@@ -527,7 +527,7 @@ impl Meta {
                 let mut rec = txn.inode(ino)?;
                 let attr = rec.to_attr(ino);
                 access::require(&attr, &cred, access::W)?;
-                check_xattr_name(&name)?;
+                fsapi::validate_name(&name)?;
                 if value.len() > fsapi::XATTR_VALUE_MAX_BYTES {
                     return Err(FsError::XattrTooBig);
                 }
@@ -554,7 +554,7 @@ impl Meta {
                 let mut rec = txn.inode(ino)?;
                 let attr = rec.to_attr(ino);
                 access::require(&attr, &cred, access::W)?;
-                check_xattr_name(&name)?;
+                fsapi::validate_name(&name)?;
                 if txn.xattr(ino, &name)?.is_none() {
                     return Err(FsError::NoXattr);
                 }
@@ -638,17 +638,6 @@ impl Meta {
 /// Format byte of a stored extended attribute value (an empty stored value
 /// is a tombstone, so a zero-length attribute still has this byte).
 const XATTR_VALUE_V1: u8 = 1;
-
-/// RFC 8276 §8.2: a non-empty component name without NUL or `/`.
-fn check_xattr_name(name: &[u8]) -> FsResult<()> {
-    if name.is_empty() || name.contains(&0) || name.contains(&b'/') {
-        return Err(FsError::Invalid("bad extended attribute name"));
-    }
-    if name.len() > fsapi::NAME_MAX_BYTES {
-        return Err(FsError::NameTooLong);
-    }
-    Ok(())
-}
 
 fn read_xattr(
     store: &dyn KvStore,

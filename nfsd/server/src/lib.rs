@@ -162,10 +162,10 @@ impl<F: ClusterFs> Server<F> {
         let ctx = Call { peer, xid: call.xid, auth: auth.as_ref() };
         let reply = match (call.prog, call.vers) {
             (nfs_proto::nfs3::PROGRAM, nfs_proto::nfs3::VERSION) => {
-                return self.nfs3_with_drc(&ctx, &call, args).await;
+                return self.with_drc(&ctx, &call, args).await;
             }
             (nfs_proto::nfs4::PROGRAM, nfs_proto::nfs4::VERSION) => {
-                return self.nfs3_with_drc(&ctx, &call, args).await;
+                return self.with_drc(&ctx, &call, args).await;
             }
             (nfs_proto::nfs3::PROGRAM, _) => {
                 let (lo, hi) = (nfs_proto::nfs3::VERSION, nfs_proto::nfs4::VERSION);
@@ -191,13 +191,9 @@ impl<F: ClusterFs> Server<F> {
         Some(finish(call.xid, reply))
     }
 
-    /// NFSv3 through the duplicate request cache for non-idempotent procedures.
-    async fn nfs3_with_drc(
-        &self,
-        ctx: &Call<'_>,
-        call: &CallHeader,
-        args: &[u8],
-    ) -> Option<Vec<u8>> {
+    /// NFSv3 and NFSv4 through the duplicate request cache: NFSv3's
+    /// non-idempotent procedures and NFSv4.0 COMPOUNDs.
+    async fn with_drc(&self, ctx: &Call<'_>, call: &CallHeader, args: &[u8]) -> Option<Vec<u8>> {
         let v4 = call.vers == nfs_proto::nfs4::VERSION;
         // NFSv4.0 COMPOUNDs go through the cache too (RFC 7530 §3.1.1:
         // seqids cover only open and lock state); 4.1 has its slot cache.

@@ -31,8 +31,8 @@ use meta::{Applied, Command, CreateMode, InodeRecord, MetaReader, NewKind, Repli
 
 use super::replica::{Handler, Peers, Request, Response, Status};
 use crate::local::{
-    blocking, check_write, chunk_error, generation_from, granted_access, live_record, lookup_child,
-    now, read_start, readdir_in, PendingWrites, ReadStart,
+    blocking, check_mknod, check_write, chunk_error, create_mode, generation_from, granted_access,
+    live_record, lookup_child, now, read_start, readdir_in, PendingWrites, ReadStart,
 };
 
 /// How long a metadata change may wait for a quorum before the client is
@@ -1260,11 +1260,7 @@ impl ClusterFs for ClusterNodeFs {
         name: &[u8],
         how: CreateHow,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        let (mode, attrs) = match how {
-            CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
-            CreateHow::Guarded(a) => (CreateMode::Guarded, a),
-            CreateHow::Exclusive(v) => (CreateMode::Exclusive(v), SetAttr::default()),
-        };
+        let (mode, attrs) = create_mode(how);
         self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
     }
 
@@ -1298,11 +1294,7 @@ impl ClusterFs for ClusterNodeFs {
         kind: SpecialKind,
         attrs: SetAttr,
     ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..))
-            && cred.uid != 0
-        {
-            return Err(FsError::NotPermitted);
-        }
+        check_mknod(cred, kind)?;
         self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
     }
 

@@ -75,14 +75,30 @@ impl<F: ClusterFs> Server<F> {
     }
 
     /// Attributes of the current object (synthesised for pseudo directories).
-    pub(crate) async fn attr4(&self, cx: &Cx<'_, '_>, fh: Fh) -> R<Attr> {
+    pub(crate) async fn attr4(&self, fh: Fh) -> R<Attr> {
         match fh {
             Fh::File { file, .. } => self.fs.getattr(file).await.map_err(fs_err),
             Fh::Pseudo(id) => Ok(self.pseudo_attr(id)),
         }
-        .inspect(|_| {
-            let _ = cx;
-        })
+    }
+
+    /// The export a file reached from export `from` belongs to: the
+    /// export whose root it is, when that lies below `from` and admits the
+    /// client (the deepest export wins, see `pseudo.rs`); else `from`.
+    fn export_of(&self, cx: &Cx<'_, '_>, from: u8, file: FileRef) -> u8 {
+        self.exports
+            .iter()
+            .enumerate()
+            .map(|(n, e)| (n as u8, e))
+            .filter(|(n, e)| {
+                e.root == file
+                    && *n != from
+                    && self.v4.pseudo.crosses_into(from, *n)
+                    && e.rules.admits(cx.call.peer)
+            })
+            .map(|(n, _)| n)
+            .last()
+            .unwrap_or(from)
     }
 
     fn pseudo_attr(&self, id: u32) -> Attr {
@@ -228,7 +244,7 @@ impl<F: ClusterFs> Server<F> {
     /// LOOKUP (RFC 7530 §16.15): crosses into an export whose root it reaches.
     async fn v4_lookup(&self, cx: &mut Cx<'_, '_>, name: &[u8]) -> R<()> {
         let fh = self.cur(cx)?;
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         match attr.ftype {
             FileType::Directory => {}
             FileType::Symlink => return Err(Nfsstat4::Symlink),
@@ -243,18 +259,7 @@ impl<F: ClusterFs> Server<F> {
             Fh::File { export, file } => {
                 let cred = self.cred(cx.call, export);
                 let (child, _) = self.fs.lookup(&cred, file, name).await.map_err(fs_err)?;
-                let mut export = export;
-                for (n, e) in self.exports.iter().enumerate() {
-                    let n = n as u8;
-                    if e.root == child
-                        && n != export
-                        && self.v4.pseudo.crosses_into(export, n)
-                        && e.rules.admits(cx.call.peer)
-                    {
-                        export = n;
-                    }
-                }
-                Fh::File { export, file: child }
+                Fh::File { export: self.export_of(cx, export, child), file: child }
             }
         };
         cx.cur = Some(next);
@@ -265,7 +270,7 @@ impl<F: ClusterFs> Server<F> {
     /// LOOKUPP (RFC 7530 §16.16): the parent, leaving an export at its root.
     async fn v4_lookupp(&self, cx: &mut Cx<'_, '_>) -> R<()> {
         let fh = self.cur(cx)?;
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         match attr.ftype {
             FileType::Directory => {}
             FileType::Symlink => return Err(Nfsstat4::Symlink),
@@ -306,14 +311,14 @@ impl<F: ClusterFs> Server<F> {
         if fa::first_write_only(req).is_some() {
             return Err(Nfsstat4::Inval);
         }
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         Ok(GetattrResOk { obj_attributes: self.fattr_of(cx, fh, &attr, req).await? })
     }
 
     /// VERIFY (RFC 7530 §16.35) with `equal`, NVERIFY (§16.17) without.
     async fn v4_verify(&self, cx: &Cx<'_, '_>, sent: &Fattr4, equal: bool) -> R<()> {
         let fh = self.cur(cx)?;
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         let ours = self.fattr_of(cx, fh, &attr, &sent.attrmask).await?;
         match (attrs::same(sent, &ours)?, equal) {
             (true, true) | (false, false) => Ok(()),
@@ -340,7 +345,7 @@ impl<F: ClusterFs> Server<F> {
         }
         // RFC 7530 §16.1: LOOKUP and DELETE mean something for directories
         // only, EXECUTE for everything else
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         let meaningful = if attr.ftype == FileType::Directory {
             all & !ACCESS4_EXECUTE
         } else {
@@ -395,7 +400,7 @@ impl<F: ClusterFs> Server<F> {
     /// entry fits.
     async fn v4_readdir(&self, cx: &Cx<'_, '_>, a: ReaddirArgs) -> R<ReaddirResOk> {
         let fh = self.cur(cx)?;
-        let dattr = self.attr4(cx, fh).await?;
+        let dattr = self.attr4(fh).await?;
         if dattr.ftype != FileType::Directory {
             return Err(Nfsstat4::Notdir);
         }
@@ -426,7 +431,7 @@ impl<F: ClusterFs> Server<F> {
                 let mut eof = true;
                 for (i, (name, j)) in all.iter().enumerate().skip(start) {
                     let cfh = self.junction_fh(*j);
-                    let attr = self.attr4(cx, cfh).await?;
+                    let attr = self.attr4(cfh).await?;
                     let attrs = self.fattr_of(cx, cfh, &attr, &a.attr_request).await?;
                     let e = Entry4 { cookie: i as u64 + 3, name: name.clone(), attrs };
                     if used + e.encoded_len() > maxcount || dir_used + e.dircount_len() > dircount {
@@ -458,18 +463,10 @@ impl<F: ClusterFs> Server<F> {
                         if ent.name == b"." || ent.name == b".." {
                             continue;
                         }
-                        let mut cexport = export;
-                        for (k, e) in self.exports.iter().enumerate() {
-                            let k = k as u8;
-                            if e.root == ent.file
-                                && k != export
-                                && self.v4.pseudo.crosses_into(export, k)
-                                && e.rules.admits(cx.call.peer)
-                            {
-                                cexport = k;
-                            }
-                        }
-                        let cfh = Fh::File { export: cexport, file: ent.file };
+                        let cfh = Fh::File {
+                            export: self.export_of(cx, export, ent.file),
+                            file: ent.file,
+                        };
                         let attrs = match ent.attr {
                             Some(at) => self.fattr_of(cx, cfh, &at, &a.attr_request).await?,
                             None => match self.fs.getattr(ent.file).await {
@@ -591,8 +588,7 @@ impl<F: ClusterFs> Server<F> {
         let dattr = self.v4_require_dir(dir).await?;
         check_name(name)?;
         // REMOVE removes files and directories alike (RFC 7530 §16.25)
-        let (child, cattr) = self.fs.lookup(&cred, dir, name).await.map_err(fs_err)?;
-        let _ = child;
+        let (_, cattr) = self.fs.lookup(&cred, dir, name).await.map_err(fs_err)?;
         let r = if cattr.ftype == FileType::Directory {
             self.fs.rmdir(&cred, dir, name).await
         } else {
@@ -648,7 +644,7 @@ impl<F: ClusterFs> Server<F> {
     /// SETATTR (RFC 7530 §16.32); a size change needs a stateid allowing writes.
     async fn v4_setattr(&self, cx: &Cx<'_, '_>, a: SetattrArgs) -> SetattrRes {
         let fail = |status| SetattrRes { status, attrsset: Bitmap4::new() };
-        let (export, file, cred) = match self.cur_writable(cx) {
+        let (_, file, cred) = match self.cur_writable(cx) {
             Ok(v) => v,
             Err(s) => return fail(s),
         };
@@ -672,7 +668,6 @@ impl<F: ClusterFs> Server<F> {
                 return fail(s);
             }
         }
-        let _ = export;
         match self.fs.setattr(&cred, file, set, None).await {
             Ok(_) => SetattrRes { status: Nfsstat4::Ok, attrsset: mask },
             Err(e) => fail(status4(&e)),
@@ -699,7 +694,7 @@ impl<F: ClusterFs> Server<F> {
     /// SECINFO (RFC 7530 §16.31): AUTH_SYS only; consumes the current filehandle.
     async fn v4_secinfo(&self, cx: &mut Cx<'_, '_>, name: Option<&Vec<u8>>) -> R<SecinfoResOk> {
         let fh = self.cur(cx)?;
-        let attr = self.attr4(cx, fh).await?;
+        let attr = self.attr4(fh).await?;
         if attr.ftype != FileType::Directory {
             return Err(Nfsstat4::Notdir);
         }
@@ -729,7 +724,7 @@ impl<F: ClusterFs> Server<F> {
     ) -> R<SecinfoResOk> {
         let fh = self.cur(cx)?;
         if style == SecinfoStyle4::Parent {
-            let attr = self.attr4(cx, fh).await?;
+            let attr = self.attr4(fh).await?;
             if attr.ftype != FileType::Directory {
                 return Err(Nfsstat4::Notdir);
             }
@@ -739,17 +734,25 @@ impl<F: ClusterFs> Server<F> {
         Ok(SecinfoResOk(vec![Secinfo4::Flavor(nfs_proto::rpc::AUTH_SYS)]))
     }
 
+    /// ISDIR or INVAL when `file` is not a regular file (READ, WRITE).
+    async fn not_regular(&self, file: FileRef) -> Option<Nfsstat4> {
+        match self.fs.getattr(file).await {
+            Ok(a) if a.ftype == FileType::Regular => None,
+            Ok(a) if a.ftype == FileType::Directory => Some(Nfsstat4::Isdir),
+            Ok(_) => Some(Nfsstat4::Inval),
+            Err(e) => Some(status4(&e)),
+        }
+    }
+
     /// READ (RFC 7530 §16.23).
     async fn v4_read(&self, cx: &Cx<'_, '_>, a: ReadArgs) -> R<ReadResOk> {
         let (export, file) = self.cur_file(cx, Nfsstat4::Isdir)?;
-        let attr = self.fs.getattr(file).await.map_err(fs_err)?;
-        match attr.ftype {
-            FileType::Regular => {}
-            FileType::Directory => return Err(Nfsstat4::Isdir),
-            FileType::Symlink => return Err(Nfsstat4::Inval),
-            _ => return Err(Nfsstat4::Inval),
+        // the file system refuses READ of anything but a regular file
+        // (ISDIR, INVAL); only a refused stateid needs the type, to answer
+        // as if the type had been checked first
+        if let Err(s) = self.check_io(cx, &a.stateid, file, false) {
+            return Err(self.not_regular(file).await.unwrap_or(s));
         }
-        self.check_io(cx, &a.stateid, file, false)?;
         let cred = self.cred(cx.call, export);
         let count = a.count.min(attrs::IO_SIZE_MAX_BYTES);
         let r = self.fs.read(&cred, file, a.offset, count).await.map_err(fs_err)?;
@@ -759,14 +762,10 @@ impl<F: ClusterFs> Server<F> {
     /// WRITE (RFC 7530 §16.36).
     async fn v4_write(&self, cx: &Cx<'_, '_>, a: WriteArgs) -> R<WriteResOk> {
         let (_, file, cred) = self.cur_writable(cx)?;
-        let attr = self.fs.getattr(file).await.map_err(fs_err)?;
-        match attr.ftype {
-            FileType::Regular => {}
-            FileType::Directory => return Err(Nfsstat4::Isdir),
-            FileType::Symlink => return Err(Nfsstat4::Inval),
-            _ => return Err(Nfsstat4::Inval),
+        // as for READ: the file system checks the type of a real write
+        if let Err(s) = self.check_io(cx, &a.stateid, file, true) {
+            return Err(self.not_regular(file).await.unwrap_or(s));
         }
-        self.check_io(cx, &a.stateid, file, true)?;
         if a.data.len() > attrs::IO_SIZE_MAX_BYTES as usize {
             return Err(Nfsstat4::Inval);
         }
@@ -777,6 +776,9 @@ impl<F: ClusterFs> Server<F> {
             return Err(Nfsstat4::Fbig);
         }
         if a.data.is_empty() {
+            if let Some(s) = self.not_regular(file).await {
+                return Err(s);
+            }
             // RFC 7530 §16.36.4: a zero-length WRITE changes nothing (not even mtime)
             return Ok(WriteResOk {
                 count: 0,
@@ -806,7 +808,7 @@ impl<F: ClusterFs> Server<F> {
     /// GETXATTR (RFC 8276 §8.4.1).
     async fn v4_getxattr(&self, cx: &Cx<'_, '_>, name: &[u8]) -> R<GetxattrResOk> {
         let (export, file) = self.cur_file(cx, Nfsstat4::Noxattr)?;
-        check_xattr_name(name)?;
+        fsapi::validate_name(name).map_err(fs_err)?;
         let cred = self.cred(cx.call, export);
         let v = self.fs.getxattr(&cred, file, name).await.map_err(fs_err)?;
         Ok(GetxattrResOk { gxr_value: v })
@@ -815,7 +817,7 @@ impl<F: ClusterFs> Server<F> {
     /// SETXATTR (RFC 8276 §8.4.2).
     async fn v4_setxattr(&self, cx: &Cx<'_, '_>, a: SetxattrArgs) -> R<XattrChangeResOk> {
         let (_, file, cred) = self.cur_writable(cx)?;
-        check_xattr_name(&a.sxa_key)?;
+        fsapi::validate_name(&a.sxa_key).map_err(fs_err)?;
         let how = match a.sxa_option {
             SETXATTR4_EITHER => fsapi::XattrSet::Either,
             SETXATTR4_CREATE => fsapi::XattrSet::Create,
@@ -831,7 +833,7 @@ impl<F: ClusterFs> Server<F> {
     /// REMOVEXATTR (RFC 8276 §8.4.4).
     async fn v4_removexattr(&self, cx: &Cx<'_, '_>, name: &[u8]) -> R<XattrChangeResOk> {
         let (_, file, cred) = self.cur_writable(cx)?;
-        check_xattr_name(name)?;
+        fsapi::validate_name(name).map_err(fs_err)?;
         let before = self.fs.getattr(file).await.map_err(fs_err)?.change;
         let r = self.fs.removexattr(&cred, file, name).await.map_err(fs_err)?;
         Ok(XattrChangeResOk { info: self.v4_cinfo(file, before, r.wcc.after.as_ref()).await })
@@ -876,17 +878,6 @@ impl<F: ClusterFs> Server<F> {
             lxr_names: out,
         })
     }
-}
-
-/// RFC 8276 §8.2: an xattr name is a component4.
-fn check_xattr_name(name: &[u8]) -> R<()> {
-    if name.is_empty() || name.contains(&0) || name.contains(&b'/') {
-        return Err(Nfsstat4::Inval);
-    }
-    if name.len() > fsapi::NAME_MAX_BYTES {
-        return Err(Nfsstat4::Nametoolong);
-    }
-    Ok(())
 }
 
 /// A status-only result from a step.

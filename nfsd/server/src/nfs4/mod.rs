@@ -301,13 +301,10 @@ impl<F: ClusterFs> Server<F> {
             ArgOp::Illegal(_) => ResOp::Illegal(Nfsstat4::OpIllegal),
             ArgOp::NotSupported(op) => ResOp::NotSupported(op, Nfsstat4::Notsupp),
             ArgOp::Sequence(a) => return self.op_sequence(cx, a, numops).await,
-            other => {
-                if let Some(r) = self.state_op(cx, other.clone()).await {
-                    r
-                } else {
-                    self.file_op(cx, other).await
-                }
-            }
+            other => match self.state_op(cx, other).await {
+                Ok(r) => r,
+                Err(op) => self.file_op(cx, op).await,
+            },
         };
         Dispatch::Res(Box::new(r))
     }
@@ -377,8 +374,7 @@ impl<F: ClusterFs> Server<F> {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let report = self.v4.state.lock().reap(Instant::now());
-            let _ = report;
+            self.v4.state.lock().reap(Instant::now());
             self.release_closed().await;
         }
     }

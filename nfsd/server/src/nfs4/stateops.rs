@@ -3,8 +3,6 @@
 //! manager needs, call it under its lock (never across an `.await`), touch
 //! the file system outside the lock, and encode the result.
 
-use std::sync::Arc;
-
 use fsapi::{ClusterFs, CreateHow, FileRef, FileType, FsError};
 use nfs_proto::nfs4::*;
 use nfs_proto::xdr::to_bytes;
@@ -138,9 +136,9 @@ impl<F: ClusterFs> Server<F> {
         Ok(sid)
     }
 
-    /// Client/session/open/lock operations; `None` for file operations.
-    pub(crate) async fn state_op(&self, cx: &mut Cx<'_, '_>, op: ArgOp) -> Option<ResOp> {
-        Some(match op {
+    /// Client/session/open/lock operations; a file operation is handed back.
+    pub(crate) async fn state_op(&self, cx: &mut Cx<'_, '_>, op: ArgOp) -> Result<ResOp, ArgOp> {
+        Ok(match op {
             ArgOp::Setclientid(a) => ResOp::Setclientid(self.setclientid(cx, a)),
             ArgOp::SetclientidConfirm(a) => {
                 let r = self.v4.state.lock().setclientid_confirm(
@@ -241,10 +239,7 @@ impl<F: ClusterFs> Server<F> {
                     }
                 }
             }),
-            ArgOp::Open(a) => {
-                let r = self.open(cx, a).await;
-                r
-            }
+            ArgOp::Open(a) => self.open(cx, a).await,
             ArgOp::OpenConfirm(a) => self.open_confirm(cx, a),
             ArgOp::OpenDowngrade(a) => self.open_downgrade(cx, a),
             ArgOp::Close(a) => self.close(cx, a).await,
@@ -259,12 +254,8 @@ impl<F: ClusterFs> Server<F> {
                 );
                 ResOp::ReleaseLockowner(r.err().map_or(Nfsstat4::Ok, |e| st_err(&e)))
             }
-            other => return self.not_state(other),
+            other => return Err(other),
         })
-    }
-
-    fn not_state(&self, _op: ArgOp) -> Option<ResOp> {
-        None
     }
 
     fn setclientid(&self, cx: &Cx<'_, '_>, a: SetclientidArgs) -> SetclientidRes {
@@ -287,7 +278,7 @@ impl<F: ClusterFs> Server<F> {
     fn exchange_id(&self, cx: &Cx<'_, '_>, a: ExchangeIdArgs) -> Result<ExchangeIdResOk, Nfsstat4> {
         if !matches!(a.eia_state_protect, StateProtect4A::None) {
             // SP4_MACH_CRED and SP4_SSV are not offered (RFC 8881 §18.35.4)
-            return Err(Nfsstat4::EncrAlgUnsupp).or(Err(Nfsstat4::Inval));
+            return Err(Nfsstat4::Inval);
         }
         let args = vs::ExchangeIdArgs {
             owner: a.eia_clientowner.co_ownerid,
@@ -534,7 +525,7 @@ impl<F: ClusterFs> Server<F> {
             return self.finish(t, fail(st_err(&e)), Some(&e));
         }
         let r = self.open_file(cx, &a, fh).await;
-        let (export, file, attr, cinfo, attrset, _created) = match r {
+        let (export, file, cinfo, attrset) = match r {
             Ok(v) => v,
             Err(s) => return self.finish(t, fail(s), None),
         };
@@ -562,7 +553,6 @@ impl<F: ClusterFs> Server<F> {
                     )),
                     _ => OpenDelegation4::NoneExt(OpenNoneDelegation4::Resource(false)),
                 };
-                let _ = attr;
                 cx.cur = Some(Fh::File { export, file });
                 let stateid = sid_out(ok.stateid);
                 cx.cur_stateid = Some(stateid);
@@ -585,7 +575,7 @@ impl<F: ClusterFs> Server<F> {
         cx: &Cx<'_, '_>,
         a: &OpenArgs,
         fh: Fh,
-    ) -> Result<(u8, FileRef, fsapi::Attr, ChangeInfo4, Bitmap4, bool), Nfsstat4> {
+    ) -> Result<(u8, FileRef, ChangeInfo4, Bitmap4), Nfsstat4> {
         let (export, cur) = match fh {
             Fh::File { export, file } => (export, file),
             Fh::Pseudo(_) => {
@@ -754,7 +744,7 @@ impl<F: ClusterFs> Server<F> {
             }
         }
         // OPEN with a size of 0 truncates (UNCHECKED on an existing file)
-        Ok((export, file, attr, cinfo, attrset, created))
+        Ok((export, file, cinfo, attrset))
     }
 
     fn open_confirm(&self, cx: &mut Cx<'_, '_>, a: OpenConfirmArgs) -> ResOp {
@@ -1006,6 +996,3 @@ fn replayed(bytes: Vec<u8>, op: Opnum4) -> ResOp {
         }
     }
 }
-
-#[allow(dead_code)]
-fn _unused(_: Arc<()>) {}
