@@ -745,4 +745,5 @@ pub fn mode(m: u32) -> Sattr3 {
     Sattr3 { mode: Some(m), ..Default::default() }
 }
 
+pub mod cluster;
 pub mod nfs4;
