@@ -252,3 +252,30 @@ pub struct RaftCounters {
     /// Chunk copies made by repair after membership changes.
     pub chunks_repaired_total: u64,
 }
+
+/// A standalone node's status, for the tests of the CLI table and of the
+/// OpenAPI document.
+#[cfg(test)]
+pub(crate) fn sample_status() -> ClusterStatus {
+    ClusterStatus {
+        cluster_id: "00000000000000ab".into(),
+        node_id: None,
+        role: Role::Standalone,
+        health: Health::Ok,
+        version: "0.1.0".into(),
+        leader: None,
+        term: None,
+        commit_index: None,
+        applied_index: None,
+        map_version: None,
+        members: vec![Member {
+            node_id: None,
+            nfs_address: "127.0.0.1:2049".into(),
+            admin_address: Some("127.0.0.1:9049".into()),
+            role: Role::Standalone,
+            health: Health::Ok,
+            version: Some("0.1.0".into()),
+            this_node: true,
+        }],
+    }
+}

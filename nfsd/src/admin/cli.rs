@@ -204,31 +204,10 @@ pub fn format_status(s: &ClusterStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::backend::{Health, Member, Role};
 
     #[test]
     fn status_table_shows_raft_fields_only_when_known() {
-        let mut s = ClusterStatus {
-            cluster_id: "00000000000000ab".into(),
-            node_id: None,
-            role: Role::Standalone,
-            health: Health::Ok,
-            version: "0.1.0".into(),
-            leader: None,
-            term: None,
-            commit_index: None,
-            applied_index: None,
-            map_version: None,
-            members: vec![Member {
-                node_id: None,
-                nfs_address: "127.0.0.1:2049".into(),
-                admin_address: Some("127.0.0.1:9049".into()),
-                role: Role::Standalone,
-                health: Health::Ok,
-                version: Some("0.1.0".into()),
-                this_node: true,
-            }],
-        };
+        let mut s = crate::admin::backend::sample_status();
         let t = format_status(&s);
         assert!(t.starts_with("Cluster 00000000000000ab\n"), "{t}");
         assert!(

@@ -324,28 +324,7 @@ mod tests {
 
     #[test]
     fn the_documented_status_matches_what_is_served() {
-        use crate::admin::backend::{Health, Member, Role};
-        let s = ClusterStatus {
-            cluster_id: "00000000000000ab".into(),
-            node_id: None,
-            role: Role::Standalone,
-            health: Health::Ok,
-            version: "0.1.0".into(),
-            leader: None,
-            term: None,
-            commit_index: None,
-            applied_index: None,
-            map_version: None,
-            members: vec![Member {
-                node_id: None,
-                nfs_address: "127.0.0.1:2049".into(),
-                admin_address: Some("127.0.0.1:9049".into()),
-                role: Role::Standalone,
-                health: Health::Ok,
-                version: Some("0.1.0".into()),
-                this_node: true,
-            }],
-        };
+        let s = crate::admin::backend::sample_status();
         let doc = openapi();
         let check = |value: serde_json::Value, schema: &str| {
             let props = doc["components"]["schemas"][schema]["properties"]
