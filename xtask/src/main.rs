@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: Cairn's project tasks.
 //!
 //! - `test [--no-vm]`: the project's one test command (setup, check-deps, fmt, clippy, cargo test,
-//!   the NFSv3 kernel-client suite in a guest).
+//!   the kernel-client suites in a guest against one server and a 3-node cluster, pynfs when
+//!   present).
 //! - `check-deps`: the crate layering rules of DESIGN.md §1.
 //! - `setup`: install the test tools when missing (root) and build the guest image.
 //! - `bench [ARGS]`: run `nfsd/bench/run`.
@@ -13,7 +14,8 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask <command>
-  test [--no-vm]   setup, check-deps, fmt, clippy, cargo test, kernel NFSv3 suite
+  test [--no-vm]   setup, check-deps, fmt, clippy, cargo test, kernel suites (one
+                   server, then a 3-node cluster), pynfs when PYNFS_DIR is set
                    --no-vm: skip the guest image and the kernel suite (quick local run)
   check-deps       enforce the crate layering of DESIGN.md §1
   setup            install missing test tools (needs root) and build the guest image
@@ -218,34 +220,49 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         to(run(root, &c, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     });
     stage("cargo test", &mut || to(run(root, &c, &["test", "--workspace"])));
-    stage("kernel clients", &mut || {
+    let kernel_run = root.join("nfsd/tests/kernel/run");
+    let kernel = |args: &[&str]| {
         if !vm {
             Outcome::Skip("--no-vm".into())
         } else if !setup_ok {
             Outcome::Fail("setup failed: no guest".into())
         } else {
-            // NFSv3 with every check; NFSv4.0 and 4.1 with every check but a smaller tree
-            // to copy and a smaller big directory; a bare mount (the client negotiates 4.2)
-            // with a subset: the whole suite takes minutes per version under the emulator
-            to(run(
-                root,
-                &root.join("nfsd/tests/kernel/run").to_string_lossy(),
-                &[
-                    "--vers",
-                    "3 4.0 4.1 bare",
-                    "-e",
-                    "4.0:BIGDIR_N=5000",
-                    "-e",
-                    "4.0:TREE_SRC=/usr/share/zoneinfo",
-                    "-e",
-                    "4.1:BIGDIR_N=5000",
-                    "-e",
-                    "4.1:TREE_SRC=/usr/share/zoneinfo",
-                    "-e",
-                    "bare:ONLY=mount tree_copy attrs perm squash open_unlink flock fcntl_locks lock_killed dots cleanup",
-                ],
-            ))
+            to(run(root, &kernel_run.to_string_lossy(), args))
         }
+    };
+    // NFSv3 with every check; NFSv4.0 and 4.1 with every check but a smaller tree to copy
+    // and a smaller big directory; a bare mount (the client negotiates 4.2) with a subset:
+    // the whole suite takes minutes per version under the emulator
+    stage("kernel clients", &mut || {
+        kernel(&[
+            "--vers",
+            "3 4.0 4.1 bare",
+            "-e",
+            "4.0:BIGDIR_N=5000",
+            "-e",
+            "4.0:TREE_SRC=/usr/share/zoneinfo",
+            "-e",
+            "4.1:BIGDIR_N=5000",
+            "-e",
+            "4.1:TREE_SRC=/usr/share/zoneinfo",
+            "-e",
+            "bare:ONLY=mount tree_copy attrs perm squash open_unlink flock fcntl_locks lock_killed dots cleanup",
+        ])
+    });
+    // three nodes, suite.sh through a follower (a subset: every namespace change is
+    // forwarded to the leader), then cluster.sh with one mount per node and a kill -9 of
+    // the leader; with the binary the previous stage built
+    stage("kernel cluster", &mut || {
+        kernel(&[
+            "--no-build",
+            "--cluster",
+            "--vers",
+            "3 4.1",
+            "-e",
+            "ONLY=mount tree_copy hardlinks symlinks rename attrs perm squash open_unlink flock fcntl_locks cleanup",
+            "-e",
+            "TREE_SRC=/usr/share/zoneinfo",
+        ])
     });
 
     stage("pynfs", &mut || {
