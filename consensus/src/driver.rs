@@ -79,6 +79,7 @@ enum Input<S> {
     ConfChange(RequestId, ConfChangeV2, ProposeReply),
     Read(Query<S>, ReadReply),
     NextRequestId(oneshot::Sender<Result<RequestId, DriverError>>),
+    TransferLeadership(Vec<NodeId>, oneshot::Sender<Result<NodeId, DriverError>>),
     Status(oneshot::Sender<Status>),
     Stop,
 }
@@ -152,6 +153,17 @@ impl<S: StateMachine> DriverHandle<S> {
         self.submit(Input::Read(query, done_tx))?;
         done_rx.await.map_err(|_| DriverError::Stopped)??;
         rrx.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// At the leader: hand leadership to the voter with the highest match
+    /// index that is not in `except` ([`Node::transfer_candidate`],
+    /// [`Node::transfer_leadership`]). Answers the chosen voter once the
+    /// transfer started; the caller watches [`DriverHandle::status`] for
+    /// the outcome (raft-rs abandons a transfer after an election timeout).
+    pub async fn transfer_leadership(&self, except: Vec<NodeId>) -> Result<NodeId, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Input::TransferLeadership(except, tx))?;
+        rx.await.map_err(|_| DriverError::Stopped)?
     }
 
     /// The node's status.
@@ -313,6 +325,19 @@ impl<S: StateMachine> Loop<S> {
             }
             Input::NextRequestId(reply) => {
                 let _ = reply.send(self.node.next_request_id().map_err(|_| DriverError::Stopped));
+            }
+            Input::TransferLeadership(except, reply) => {
+                let answer = match self.node.transfer_candidate(&except) {
+                    Some(to) => self.node.transfer_leadership(to).map(|()| to),
+                    None if self.node.role() != crate::node::Role::Leader => {
+                        let leader = self.node.status().leader;
+                        Err(ConfChangeError::NotLeader { leader })
+                    }
+                    None => {
+                        Err(ConfChangeError::Refused("no other voter to hand leadership to".into()))
+                    }
+                };
+                let _ = reply.send(answer.map_err(DriverError::from));
             }
             Input::Status(reply) => {
                 let _ = reply.send(self.node.status());

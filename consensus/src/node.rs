@@ -699,6 +699,51 @@ impl<S: StateMachine> Node<S> {
         Ok(())
     }
 
+    /// The voter best placed to take over leadership from this leader:
+    /// the one with the highest match index (the least to catch up before
+    /// raft sends it `MsgTimeoutNow`), not this node and not in `except`
+    /// (e.g. a node about to be removed); ties go to the lowest id.
+    /// `None` when this node does not lead or no other voter is left.
+    pub fn transfer_candidate(&self, except: &[NodeId]) -> Option<NodeId> {
+        let r = &self.raw.raft;
+        if r.state != StateRole::Leader {
+            return None;
+        }
+        let cs = r.prs().conf().to_conf_state();
+        cs.voters
+            .iter()
+            .filter(|v| **v != self.id.0 && !except.contains(&NodeId(**v)))
+            .filter_map(|v| r.prs().get(*v).map(|pr| (pr.matched, *v)))
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+            .map(|(_, v)| NodeId(v))
+    }
+
+    /// Hand leadership to voter `to` (Raft thesis §3.10, raft-rs
+    /// `transfer_leader`): the leader brings `to`'s log up to date, then
+    /// tells it to campaign at once. Proposals are dropped while the
+    /// transfer runs; raft-rs abandons it after an election timeout, so
+    /// the owner checks the role afterwards and may ask again.
+    pub fn transfer_leadership(&mut self, to: NodeId) -> Result<(), ConfChangeError> {
+        if self.failed {
+            return Err(ConfChangeError::Stopped);
+        }
+        if self.raw.raft.state != StateRole::Leader {
+            let l = self.raw.raft.leader_id;
+            return Err(ConfChangeError::NotLeader { leader: (l != 0).then_some(NodeId(l)) });
+        }
+        if to == self.id {
+            return Err(ConfChangeError::Refused("this node leads already".into()));
+        }
+        let cs = self.raw.raft.prs().conf().to_conf_state();
+        if !cs.voters.contains(&to.0) {
+            return Err(ConfChangeError::Refused(format!("{to} is not a voter")));
+        }
+        tracing::info!(node = %self.id, to = %to, term = self.raw.raft.term, "transferring leadership");
+        self.raw.transfer_leader(to.0);
+        self.observe();
+        Ok(())
+    }
+
     /// Start an election now (tests, or a planned leadership move).
     pub fn campaign(&mut self) -> Result<(), Error> {
         self.check_alive()?;
@@ -1060,4 +1105,86 @@ fn single(t: ConfChangeType, id: NodeId) -> ConfChangeV2 {
     let mut cc = ConfChangeV2::default();
     cc.mut_changes().push(s);
     cc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the entries it applies.
+    #[derive(Default)]
+    struct Count(u64);
+
+    impl StateMachine for Count {
+        fn apply(&mut self, _index: LogIndex, _data: &[u8]) -> Vec<u8> {
+            self.0 += 1;
+            Vec::new()
+        }
+        fn checkpoint(&self) -> Vec<u8> {
+            self.0.to_le_bytes().to_vec()
+        }
+        fn restore(&mut self, bytes: &[u8]) -> Result<(), String> {
+            self.0 = u64::from_le_bytes(bytes.try_into().map_err(|_| "length")?);
+            Ok(())
+        }
+    }
+
+    fn three() -> Vec<Node<Count>> {
+        let ids: Vec<NodeId> = (1..=3).map(NodeId).collect();
+        ids.iter()
+            .map(|id| {
+                let store: Arc<dyn KvStore> = Arc::new(store::MemStore::new());
+                Node::bootstrap(store.clone(), b"raft/", &ids, Count::default()).expect("boot");
+                Node::open(Config::new(*id), store, Count::default()).expect("open")
+            })
+            .collect()
+    }
+
+    /// Deliver every message until none is left (no ticks: no elections
+    /// but the ones asked for).
+    fn settle(nodes: &mut [Node<Count>]) {
+        for _ in 0..100 {
+            let mut sent = Vec::new();
+            for n in nodes.iter_mut() {
+                let from = n.id();
+                let out = n.process_ready().expect("ready");
+                sent.extend(out.messages.into_iter().map(|ob| (from, ob)));
+            }
+            if sent.is_empty() {
+                return;
+            }
+            for (from, ob) in sent {
+                let to = (ob.to.0 - 1) as usize;
+                nodes[to].step(from, ob.message).expect("step");
+            }
+        }
+        panic!("messages still flowing after 100 rounds");
+    }
+
+    #[test]
+    fn leadership_moves_to_the_voter_not_excluded() {
+        let mut nodes = three();
+        nodes[0].campaign().expect("campaign");
+        settle(&mut nodes);
+        assert_eq!(nodes[0].role(), Role::Leader);
+        let term = nodes[0].term();
+        assert_eq!(nodes[0].transfer_candidate(&[]), Some(NodeId(2)), "lowest id on a tie");
+        assert_eq!(nodes[1].transfer_candidate(&[]), None, "only a leader transfers");
+        let to = nodes[0].transfer_candidate(&[NodeId(2)]).expect("a candidate");
+        assert_eq!(to, NodeId(3));
+        nodes[0].transfer_leadership(to).expect("transfer");
+        settle(&mut nodes);
+        assert_eq!(nodes[2].role(), Role::Leader, "{:?}", nodes[2].status());
+        assert_eq!(nodes[0].role(), Role::Follower);
+        assert!(nodes[0].term() > term);
+        assert_eq!(nodes[0].status().leader, Some(NodeId(3)));
+        // Refusals: not the leader, to itself, to a non-voter.
+        assert!(matches!(
+            nodes[0].transfer_leadership(NodeId(2)),
+            Err(ConfChangeError::NotLeader { leader: Some(NodeId(3)) })
+        ));
+        assert!(nodes[2].transfer_leadership(NodeId(3)).is_err());
+        assert!(nodes[2].transfer_leadership(NodeId(9)).is_err());
+        assert_eq!(nodes[2].transfer_candidate(&[NodeId(1), NodeId(2)]), None);
+    }
 }
