@@ -43,12 +43,15 @@ enum Command {
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
         /// Join a running cluster: start with an empty Raft log and ask the
-        /// admin API at URL (the leader's, token from $CAIRN_ADMIN_TOKEN) to
-        /// add this node (`[cluster] node_id` and its `[[cluster.member]]`).
+        /// admin API at URL (any member's; it forwards to the leader) to add
+        /// this node (`[cluster] node_id` and its `[[cluster.member]]`). The
+        /// request carries the cluster's admin token, derived from the
+        /// cluster secret ($CAIRN_ADMIN_TOKEN, when set, instead).
         #[arg(long, value_name = "URL")]
         join: Option<String>,
     },
-    /// Change the cluster's membership (through the leader's admin API).
+    /// Change the cluster's membership (through any member's admin API: a
+    /// member that does not lead forwards the request to the leader).
     Node {
         #[command(subcommand)]
         what: NodeCommand,
@@ -117,6 +120,12 @@ enum NodeCommand {
     },
     /// Remove node ID: out of Raft and the cluster map; it stops serving
     /// and the others copy its chunks to their new places.
+    ///
+    /// Any member can be removed, the leader and the node asked included:
+    /// a leader that must go first hands leadership to the voter with the
+    /// most of the log, and the new leader removes it. The last voter
+    /// cannot be removed. Errors of the API are printed and the command
+    /// exits with status 1.
     Remove {
         #[command(flatten)]
         admin: AdminArgs,
@@ -128,10 +137,13 @@ enum NodeCommand {
 enum ClusterCommand {
     /// Found a new cluster: write DIR/cluster-secret (cluster id, founding
     /// time, cluster secret; mode 0600) and DIR/node-<i>.toml, the
-    /// configuration of each founding member. Copy the secret and each
+    /// configuration of each founding member, and DIR/admin-token (mode
+    /// 0600), the cluster's admin token. Copy the secret and each
     /// configuration to its node and run `cairn serve -c node-<i>.toml`
-    /// there; the members elect a leader once a majority runs. Each node's
-    /// admin token is created at its first start in its data directory.
+    /// there; the members elect a leader once a majority runs. Every member
+    /// derives the same admin token from the cluster secret (and writes it
+    /// to its data directory), so DIR/admin-token works with
+    /// `--token-file` against any of them.
     Init {
         /// Output folder.
         #[arg(long)]
@@ -154,7 +166,8 @@ enum ClusterCommand {
     /// --token-file, else from $CAIRN_ADMIN_TOKEN, else from `admin-token`
     /// in the server's data directory (--data-dir or the configuration's
     /// `server.data_dir`), which only the user running `cairn serve` can
-    /// read.
+    /// read. A cluster has one token for all members (also in the folder
+    /// `cairn cluster init` wrote).
     Status {
         #[command(flatten)]
         admin: AdminArgs,
@@ -190,6 +203,7 @@ impl AdminArgs {
         nfsd::admin::cli::ConnectOptions {
             admin: self.admin,
             token_file: self.token_file,
+            token: None,
             config: self.config,
             data_dir: self.data_dir,
         }

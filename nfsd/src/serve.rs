@@ -1,6 +1,5 @@
 //! `cairn serve`: start the node, serve until SIGTERM/SIGINT, stop cleanly.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,20 +35,7 @@ impl Identity {
                     Identity { handle_key: rand::random(), cluster_id: rand::random::<u64>() | 1 };
                 let text =
                     format!("{IDENTITY_V1}\n{:016x}\n{}\n", id.cluster_id, hex(&id.handle_key));
-                let tmp = data_dir.join("identity.tmp");
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    let mut f = std::fs::OpenOptions::new()
-                        .write(true)
-                        .create(true)
-                        .truncate(true)
-                        .mode(0o600)
-                        .open(&tmp)?;
-                    f.write_all(text.as_bytes())?;
-                    f.sync_all()?;
-                }
-                std::fs::rename(&tmp, &path)?;
-                std::fs::File::open(data_dir)?.sync_all()?;
+                crate::admin::auth::write_private(&path, &text)?;
                 Ok(id)
             }
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
@@ -94,8 +80,9 @@ pub fn run(
 }
 
 /// `cairn serve --join URL`: as [`run`]; with `join`, this cluster node
-/// starts with an empty Raft log and asks the admin API at `join` (the
-/// leader's; token from `$CAIRN_ADMIN_TOKEN`) to add it.
+/// starts with an empty Raft log and asks the admin API at `join` (a
+/// member's; with the cluster's admin token, or `$CAIRN_ADMIN_TOKEN` when
+/// set) to add it.
 pub fn run_joining(
     config: Option<PathBuf>,
     data_dir: Option<PathBuf>,
@@ -138,10 +125,21 @@ pub fn run_joining(
         })?;
         if let Some(section) = cfg.cluster.clone() {
             // Bound before NFS: a busy admin port fails the start at once.
-            let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
+            // Every member accepts the token derived from the cluster secret.
+            let token = crate::cluster::ClusterSecret::read(&section.secret_file)?.admin_token();
+            let admin =
+                crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir, Some(token))
+                    .await?;
             let running = crate::cluster::start(&cfg, &section, root_mode).await?;
             if let Some(url) = join {
-                crate::cluster::ask_to_join(url, &section, cfg.server.listen, cfg.admin.listen);
+                let token = running.secret.admin_token();
+                crate::cluster::ask_to_join(
+                    url,
+                    token,
+                    &section,
+                    cfg.server.listen,
+                    cfg.admin.listen,
+                );
             }
             let identity = Identity {
                 handle_key: running.secret.handle_key(),
@@ -149,7 +147,9 @@ pub fn run_joining(
             };
             let fs = running.fs.clone();
             let node = |nfs, admin_addr, exports: &[Export]| {
-                crate::cluster::ClusterAdmin::new(&running, &section, nfs, admin_addr, exports)
+                crate::cluster::ClusterAdmin::new(
+                    &running, &cfg, &section, nfs, admin_addr, exports,
+                )
             };
             let served = serve_fs(&cfg, rules, v4_config, &identity, admin, fs, node).await;
             running.stop().await;
@@ -157,7 +157,8 @@ pub fn run_joining(
         }
         let identity = Identity::load_or_create(&cfg.server.data_dir)?;
         // Bound before NFS: a busy admin port fails the start at once.
-        let admin = crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir).await?;
+        let admin =
+            crate::admin::AdminListener::bind(&cfg.admin, &cfg.server.data_dir, None).await?;
         let fs = Arc::new(LocalFs::open(&cfg.server.data_dir, root_mode)?);
         fs.start_background();
         let node = |nfs, admin_addr, exports: &[Export]| {

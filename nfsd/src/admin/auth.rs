@@ -1,8 +1,12 @@
-//! The admin token: a bearer token (RFC 6750) created at first start.
+//! The admin token: a bearer token (RFC 6750).
 //!
-//! 32 random bytes, written as 64 hexadecimal digits to
-//! `data_dir/admin-token` (mode 0600, written to a temporary file, synced,
-//! then renamed, like the identity file). Whoever can read that file may
+//! 32 bytes written as 64 hexadecimal digits to `data_dir/admin-token`
+//! (mode 0600, written to a temporary file, synced, then renamed, like the
+//! identity file). A standalone node draws them at random at first start.
+//! A cluster member derives them from the cluster secret
+//! (`ClusterSecret::admin_token`), so every member accepts the same token
+//! and `cairn cluster init` can hand it to the operator; the member writes
+//! it to its data directory at every start. Whoever can read that file may
 //! use the admin API; the token is never logged or printed.
 
 use std::io::Write;
@@ -39,6 +43,11 @@ impl Token {
         Ok(Token(t.to_string()))
     }
 
+    /// The token of 32 key bytes (64 hexadecimal digits).
+    pub fn of_key(key: &[u8; 32]) -> Token {
+        Token(key.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The token's text, for an `Authorization: Bearer` header.
     pub fn expose(&self) -> &str {
         &self.0
@@ -67,25 +76,51 @@ impl Token {
             warn_if_readable_by_others(&path);
             return Ok((Token::read(&path)?, path));
         }
-        let bytes: [u8; 32] = rand::random();
-        let token = Token(bytes.iter().map(|b| format!("{b:02x}")).collect());
-        let tmp = data_dir.join(format!("{TOKEN_FILE}.tmp"));
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .with_context(|| format!("cannot create {}", tmp.display()))?;
-            f.write_all(format!("{}\n", token.0).as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(data_dir)?.sync_all()?;
+        let token = Token::of_key(&rand::random());
+        token.save(&path)?;
         Ok((token, path))
     }
+
+    /// Make `dir/admin-token` hold this token (mode 0600), unless it does
+    /// already. Returns the file's path.
+    pub fn install(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        let path = dir.join(TOKEN_FILE);
+        match Token::read(&path) {
+            Ok(t) if t.matches(self.expose()) => warn_if_readable_by_others(&path),
+            _ => self.save(&path)?,
+        }
+        Ok(path)
+    }
+
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        write_private(path, &format!("{}\n", self.0))
+    }
+}
+
+/// Write `text` to `path` with mode 0600, durably: a temporary file next
+/// to it, synced, renamed over `path`, and the directory synced.
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 fn warn_if_readable_by_others(path: &Path) {
@@ -119,6 +154,22 @@ mod tests {
         assert!(!t.matches(&format!("{}0", t.expose())));
         assert!(!t.matches(""));
         assert_eq!(format!("{t:?}"), "Token(..)", "never printed");
+    }
+
+    #[test]
+    fn an_installed_token_replaces_another_and_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (random, _) = Token::load_or_create(dir.path()).expect("create");
+        let derived = Token::of_key(&[7; 32]);
+        let path = derived.install(dir.path()).expect("install");
+        let (read, _) = Token::load_or_create(dir.path()).expect("load");
+        assert!(read.matches(derived.expose()) && !read.matches(random.expose()));
+        assert_eq!(derived.expose(), "07".repeat(32));
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        derived.install(dir.path()).expect("installed again: unchanged");
+        assert!(Token::read(&path).expect("read").matches(derived.expose()));
     }
 
     #[test]

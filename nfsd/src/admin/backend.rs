@@ -35,17 +35,27 @@ pub trait AdminBackend: Send + Sync + 'static {
 
     /// Add a node to the cluster (`POST /v1/nodes`): into the cluster map
     /// and into Raft as a learner, promoted to voter once it caught up.
+    /// `hops`: how many members forwarded this request already (a member
+    /// that does not lead forwards it to the leader, a bounded number of
+    /// times).
     fn add_node(
         &self,
         node: NewNode,
+        hops: u8,
     ) -> impl Future<Output = Result<NodeChange, AdminError>> + Send {
-        let _ = node;
+        let _ = (node, hops);
         async { Err(AdminError::Invalid("a standalone node has no membership".into())) }
     }
 
-    /// Remove a node from the cluster (`DELETE /v1/nodes/{id}`).
-    fn remove_node(&self, id: u64) -> impl Future<Output = Result<NodeChange, AdminError>> + Send {
-        let _ = id;
+    /// Remove a node from the cluster (`DELETE /v1/nodes/{id}`): any
+    /// member, the leader and the node asked included; `hops` as for
+    /// [`AdminBackend::add_node`].
+    fn remove_node(
+        &self,
+        id: u64,
+        hops: u8,
+    ) -> impl Future<Output = Result<NodeChange, AdminError>> + Send {
+        let _ = (id, hops);
         async { Err(AdminError::Invalid("a standalone node has no membership".into())) }
     }
 }
@@ -90,6 +100,10 @@ pub enum AdminError {
     /// The request is not valid (400).
     #[error("{0}")]
     Invalid(String),
+    /// The request is valid but the cluster's state refuses it, e.g.
+    /// removing the last voter (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The answer needs a cluster quorum or a leader that cannot be
     /// reached now (503); the request may be retried.
     #[error("{0}")]
@@ -213,6 +227,11 @@ pub struct ExportInfo {
     pub anongid: u32,
     pub insecure: bool,
     pub devices: bool,
+    /// Copies kept of each chunk of a file created in this export now
+    /// (cluster mode): the export's `replicas`, else the nearest enclosing
+    /// export's, else `[cluster] replicas`, at most the member count.
+    /// `null` on a standalone node.
+    pub replicas: Option<u32>,
 }
 
 impl From<&ExportRules> for ExportInfo {
@@ -231,6 +250,7 @@ impl From<&ExportRules> for ExportInfo {
             anongid: r.anon_gid,
             insecure: r.insecure,
             devices: r.allow_devices,
+            replicas: None,
         }
     }
 }

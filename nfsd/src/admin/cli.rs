@@ -20,8 +20,11 @@ pub struct ConnectOptions {
     /// `http://host:port`; default: `[admin] listen` of the configuration.
     pub admin: Option<String>,
     /// File holding the token; default: `$CAIRN_ADMIN_TOKEN`, then
-    /// `<data_dir>/admin-token`.
+    /// [`ConnectOptions::token`], then `<data_dir>/admin-token`.
     pub token_file: Option<PathBuf>,
+    /// The token itself (a cluster member's own, derived from the cluster
+    /// secret, when it asks another member).
+    pub token: Option<Token>,
     /// Configuration file, for the defaults above.
     pub config: Option<PathBuf>,
     /// Data directory (overrides `server.data_dir`), for the token file.
@@ -52,6 +55,8 @@ impl ConnectOptions {
                 Some(Token::parse(&t).with_context(|| format!("${TOKEN_ENV}"))?),
                 format!("${TOKEN_ENV}"),
             )
+        } else if let Some(t) = &self.token {
+            (Some(t.clone()), "the cluster secret".to_string())
         } else {
             let dir = match &self.data_dir {
                 Some(d) => d.clone(),
@@ -78,7 +83,9 @@ impl Connection {
     }
 
     fn call(&self, method: &str, path: &str, json: Option<&[u8]>) -> anyhow::Result<Response> {
-        let r = client::request(&self.endpoint, method, path, self.token.as_ref(), json)?;
+        let wait = if method == "GET" { client::TIMEOUT } else { client::MEMBERSHIP_TIMEOUT };
+        let token = self.token.as_ref();
+        let r = client::request_with(&self.endpoint, method, path, token, json, &[], wait)?;
         match r.status {
             200 => Ok(r),
             401 if self.token.is_none() => {

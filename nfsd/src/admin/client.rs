@@ -17,7 +17,10 @@ use super::auth::Token;
 /// Largest response accepted.
 const RESPONSE_SIZE_MAX_BYTES: u64 = 64 << 20;
 /// Deadline of connecting, and of each read and write.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Deadline of the answer to a membership change (removing the leader
+/// waits for a new leader, then for the change to be committed).
+pub const MEMBERSHIP_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Where the admin API is, parsed from `http://host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +113,20 @@ pub fn request(
     token: Option<&Token>,
     json: Option<&[u8]>,
 ) -> anyhow::Result<Response> {
+    request_with(endpoint, method, path, token, json, &[], TIMEOUT)
+}
+
+/// [`request`] with more headers, waiting up to `answer_timeout` for each
+/// read of the answer.
+pub fn request_with(
+    endpoint: &Endpoint,
+    method: &str,
+    path: &str,
+    token: Option<&Token>,
+    json: Option<&[u8]>,
+    headers: &[(&str, String)],
+    answer_timeout: Duration,
+) -> anyhow::Result<Response> {
     let addrs: Vec<SocketAddr> = endpoint
         .authority
         .to_socket_addrs()
@@ -133,7 +150,7 @@ pub fn request(
             endpoint.url()
         );
     };
-    stream.set_read_timeout(Some(TIMEOUT))?;
+    stream.set_read_timeout(Some(answer_timeout))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cairn/{}\r\nAccept: */*\r\nConnection: close\r\n",
@@ -142,6 +159,9 @@ pub fn request(
     );
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {}\r\n", t.expose()));
+    }
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     if let Some(b) = json {
         req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));

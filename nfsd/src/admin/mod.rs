@@ -7,7 +7,8 @@
 //! `/healthz`, `/metrics`, `/v1/cluster`, `/v1/exports`, `/v1/openapi.json`.
 //! Every route but `/healthz` and (by default) `/metrics` needs
 //! `Authorization: Bearer <token>`, the token being `data_dir/admin-token`
-//! ([`auth`]).
+//! ([`auth`]): random on a standalone node, derived from the cluster secret
+//! on a cluster member (the same on every member).
 //!
 //! The API asks the node through [`AdminBackend`]: [`StandaloneNode`] for a
 //! single node today, the Raft cluster later. It never touches the NFS
@@ -28,7 +29,7 @@ pub use backend::{
     AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, NewNode, NodeChange,
     RaftCounters, Role, StorageStats,
 };
-pub use routes::{Access, Route, OPENAPI_JSON, ROUTES};
+pub use routes::{Access, Route, FORWARD_HOPS_HEADER, OPENAPI_JSON, ROUTES};
 pub use standalone::StandaloneNode;
 
 use std::net::SocketAddr;
@@ -57,14 +58,26 @@ pub struct AdminListener {
 }
 
 impl AdminListener {
-    /// Bind `[admin] listen` and load (or create) the token in `data_dir`;
-    /// `None` when the admin API is disabled.
-    pub async fn bind(cfg: &AdminSection, data_dir: &Path) -> anyhow::Result<Option<Self>> {
+    /// Bind `[admin] listen` and set up the token in `data_dir`: the
+    /// cluster's `token` written there, or without one (a standalone node)
+    /// the token found there or a new random one. `None` when the admin API
+    /// is disabled.
+    pub async fn bind(
+        cfg: &AdminSection,
+        data_dir: &Path,
+        token: Option<Token>,
+    ) -> anyhow::Result<Option<Self>> {
         if !cfg.enabled {
             return Ok(None);
         }
         let listen = cfg.checked_listen()?;
-        let (token, token_path) = Token::load_or_create(data_dir)?;
+        let (token, token_path) = match token {
+            Some(t) => {
+                let path = t.install(data_dir)?;
+                (t, path)
+            }
+            None => Token::load_or_create(data_dir)?,
+        };
         let listener = TcpListener::bind(listen).await.with_context(|| {
             format!("cannot listen on {listen} for the admin API (set [admin] listen, or enabled = false)")
         })?;
@@ -191,7 +204,7 @@ mod tests {
             metrics_require_token: true,
             ..AdminSection::default()
         };
-        let l = AdminListener::bind(&cfg, dir.path()).await.expect("bind").expect("enabled");
+        let l = AdminListener::bind(&cfg, dir.path(), None).await.expect("bind").expect("enabled");
         let (token, _) = Token::load_or_create(dir.path()).expect("the same token");
         let (stop_tx, stop_rx) = watch::channel(false);
         let server = l.serve(FakeClusterNode, Arc::new(nfs_server::Metrics::new()), stop_rx);
@@ -234,9 +247,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg =
             AdminSection { listen: "0.0.0.0:0".parse().expect("addr"), ..AdminSection::default() };
-        let e = AdminListener::bind(&cfg, dir.path()).await.err().expect("refused");
+        let e = AdminListener::bind(&cfg, dir.path(), None).await.err().expect("refused");
         assert!(e.to_string().contains("allow_remote"), "{e}");
         let off = AdminSection { enabled: false, ..cfg };
-        assert!(AdminListener::bind(&off, dir.path()).await.expect("disabled").is_none());
+        assert!(AdminListener::bind(&off, dir.path(), None).await.expect("disabled").is_none());
     }
 }

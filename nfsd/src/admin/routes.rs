@@ -116,6 +116,7 @@ impl From<AdminError> for ApiError {
         let (status, code) = match &e {
             AdminError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AdminError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AdminError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AdminError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AdminError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -238,20 +239,31 @@ async fn exports<B: AdminBackend>(State(s): State<Shared<B>>) -> Result<Json<Exp
     Ok(Json(Exports { exports: s.backend.exports().await? }))
 }
 
+/// Header a member sets when it forwards a membership request to the
+/// leader: how many members forwarded it so far.
+pub const FORWARD_HOPS_HEADER: &str = "cairn-forward-hops";
+
+/// The forward count of a request (0 when not forwarded or unreadable).
+fn hops(h: &HeaderMap) -> u8 {
+    h.get(FORWARD_HOPS_HEADER).and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0)
+}
+
 async fn add_node<B: AdminBackend>(
     State(s): State<Shared<B>>,
+    headers: HeaderMap,
     body: Result<Json<NewNode>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<NodeChange>, ApiError> {
     let Json(node) =
         body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-    Ok(Json(s.backend.add_node(node).await?))
+    Ok(Json(s.backend.add_node(node, hops(&headers)).await?))
 }
 
 async fn remove_node<B: AdminBackend>(
     State(s): State<Shared<B>>,
+    headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<u64>,
 ) -> Result<Json<NodeChange>, ApiError> {
-    Ok(Json(s.backend.remove_node(id).await?))
+    Ok(Json(s.backend.remove_node(id, hops(&headers)).await?))
 }
 
 async fn openapi() -> Response {
@@ -351,6 +363,9 @@ mod tests {
             insecure: false,
             allow_devices: false,
         };
-        check(serde_json::to_value(ExportInfo::from(&rules)).expect("json"), "Export");
+        let mut export = ExportInfo::from(&rules);
+        check(serde_json::to_value(&export).expect("json"), "Export");
+        export.replicas = Some(2);
+        check(serde_json::to_value(&export).expect("json"), "Export");
     }
 }

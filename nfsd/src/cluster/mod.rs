@@ -12,15 +12,17 @@
 //! Membership (DESIGN.md §3–§4): the cluster map (placement map and each
 //! member's addresses, [`ClusterState`]) lives in Raft
 //! (`meta::Command::SetClusterMap`, compare-and-set on its version).
-//! - Adding (`POST /v1/nodes` at the leader; `cairn serve --join URL` sends
+//! - Adding (`POST /v1/nodes` at any member, forwarded to the leader
+//!   ([`ClusterAdmin`]); `cairn serve --join URL` sends
 //!   it for the starting node): the map with the node first, then the node
 //!   as a Raft learner; it starts with an empty log and an empty map
 //!   (version 0), takes the map from the leader's checkpoint, copies the
 //!   chunks placed on it (start-up copy) and is promoted to voter once
 //!   its replica service answers and the copy is done.
-//! - Removing (`DELETE /v1/nodes/{id}` at the leader): the map without the
-//!   node first, while it is still a voter, so it applies that map and
-//!   exits; then out of the Raft configuration.
+//! - Removing (`DELETE /v1/nodes/{id}` at any member, forwarded to the
+//!   leader; a leader that must go hands leadership over first): the map
+//!   without the node first, while it is still a voter, so it applies that
+//!   map and exits; then out of the Raft configuration.
 //! - Repair after a map change: each member copies the chunks the new map
 //!   places on it and the previous one did not, from their previous
 //!   holders (pull); until its copy is made, its reads of such a chunk go
@@ -39,8 +41,9 @@
 //! min(3, members)).
 //!
 //! Keys: the secret file holds one 32-byte secret; the Raft transport key,
-//! the replica key and the file-handle MAC key are derived from it with
-//! BLAKE3's `derive_key` under distinct contexts, so no key serves two uses.
+//! the replica key, the file-handle MAC key and the admin API token are
+//! derived from it with BLAKE3's `derive_key` under distinct contexts, so
+//! no key serves two uses (and the token reveals none of the others).
 
 mod fs;
 pub mod replica;
@@ -48,9 +51,9 @@ pub mod replica;
 pub use fs::ClusterNodeFs;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,25 +96,6 @@ fn unhex32(s: &str) -> anyhow::Result<[u8; 32]> {
     Ok(out)
 }
 
-/// Write `text` to `path` with mode 0600, durably (temporary file, rename).
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
-}
-
 impl ClusterSecret {
     /// A new cluster.
     pub fn generate() -> Self {
@@ -123,6 +107,7 @@ impl ClusterSecret {
     }
 
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        use crate::admin::auth::write_private;
         let text = format!(
             "{SECRET_FILE_V1}\n{:016x}\n{}.{:09}\n{}\n",
             self.cluster_id,
@@ -163,6 +148,12 @@ impl ClusterSecret {
     pub fn handle_key(&self) -> [u8; 32] {
         self.derive("cairn cluster v1 file handles")
     }
+    /// The admin API's bearer token, the same on every member: one token
+    /// for the operator, and the one members use to forward admin requests
+    /// to the leader (and `serve --join` to ask to be added).
+    pub fn admin_token(&self) -> crate::admin::auth::Token {
+        crate::admin::auth::Token::of_key(&self.derive("cairn cluster v1 admin api token"))
+    }
 }
 
 /// A started cluster member.
@@ -172,6 +163,9 @@ pub struct Running {
     net: Arc<RaftNet>,
     raft_thread: Option<std::thread::JoinHandle<()>>,
     stop_replica: tokio::sync::watch::Sender<bool>,
+    /// Membership requests this node's admin API is answering; a node that
+    /// learns it was removed answers them before it exits.
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Running {
@@ -455,19 +449,26 @@ pub async fn start(
     let (stop_replica, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(replica::serve(replica_listener, secret.replica_key(), me, fs.clone(), stop_rx));
     start_background(&fs);
-    start_map_watch(&fs, &net, section.join);
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    start_map_watch(&fs, &net, section.join, in_flight.clone());
     // Learn the peers' boot ids before the first write verifier goes out.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     while tokio::time::Instant::now() < deadline && !peers.ids().iter().all(|n| peers.is_live(*n)) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::spawn(fs.clone().resync());
-    Ok(Running { fs, secret, net, raft_thread: Some(raft_thread), stop_replica })
+    Ok(Running { fs, secret, net, raft_thread: Some(raft_thread), stop_replica, in_flight })
 }
 
 /// `cairn serve --join URL`: ask the admin API at `url` to add this node
 /// (in the background, retried for a while: the leader may be changing).
-pub fn ask_to_join(url: String, section: &ClusterSection, nfs: SocketAddr, admin: SocketAddr) {
+pub fn ask_to_join(
+    url: String,
+    token: crate::admin::auth::Token,
+    section: &ClusterSection,
+    nfs: SocketAddr,
+    admin: SocketAddr,
+) {
     let Some(mine) = section.members.iter().find(|m| m.id == section.node_id).cloned() else {
         return;
     };
@@ -481,7 +482,12 @@ pub fn ask_to_join(url: String, section: &ClusterSection, nfs: SocketAddr, admin
         weight: None,
     };
     tokio::task::spawn_blocking(move || {
-        let mut opts = crate::admin::cli::ConnectOptions { admin: Some(url), ..Default::default() };
+        // $CAIRN_ADMIN_TOKEN, when set, overrides the cluster's token.
+        let mut opts = crate::admin::cli::ConnectOptions {
+            admin: Some(url),
+            token: Some(token),
+            ..Default::default()
+        };
         for attempt in 0..20 {
             match crate::admin::cli::node_add(&opts, &node) {
                 Ok(()) => return,
@@ -503,8 +509,15 @@ pub fn ask_to_join(url: String, section: &ClusterSection, nfs: SocketAddr, admin
 
 /// Follow the applied cluster map: take up new versions (placement, replica
 /// peers, Raft peers), repair chunk copies after a member left, and stop
-/// this process once the map says this node was removed.
-fn start_map_watch(fs: &Arc<ClusterNodeFs>, net: &Arc<RaftNet>, joining: bool) {
+/// this process once the map says this node was removed (after answering
+/// the membership requests in flight here, within a bound: the removal of
+/// the node asked is answered by that node).
+fn start_map_watch(
+    fs: &Arc<ClusterNodeFs>,
+    net: &Arc<RaftNet>,
+    joining: bool,
+    in_flight: Arc<AtomicUsize>,
+) {
     let weak = Arc::downgrade(fs);
     let net = net.clone();
     tokio::spawn(async move {
@@ -528,6 +541,12 @@ fn start_map_watch(fs: &Arc<ClusterNodeFs>, net: &Arc<RaftNet>, joining: bool) {
                     map_version = v,
                     "this node was removed from the cluster: it stops serving"
                 );
+                let deadline = tokio::time::Instant::now() + FORWARD_TIMEOUT;
+                while in_flight.load(Ordering::Acquire) > 0
+                    && tokio::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 std::process::exit(0);
             }
@@ -570,7 +589,27 @@ fn start_background(fs: &Arc<ClusterNodeFs>) {
 
 // ----------------------------------------------------------------- admin
 
+/// Most times a membership request is forwarded from member to member
+/// towards the leader (a bound against two members that each believe the
+/// other leads, during an election).
+const FORWARD_HOPS_MAX: u8 = 3;
+/// Deadline of a forwarded membership request's answer.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(75);
+/// How long a leader that must leave waits for another voter to lead.
+const TRANSFER_WAIT: Duration = Duration::from_secs(10);
+
 /// [`AdminBackend`] of a cluster member: Raft status from the driver.
+///
+/// Membership changes are proposed by the leader (raft-rs takes
+/// configuration changes there only). Any member takes the request: one
+/// that does not lead forwards it, as it came, to the leader's admin API
+/// with the cluster's admin token (the same on every member) and returns
+/// the leader's answer. Forwarding the whole request rather than its
+/// proposals through Raft keeps every check and both steps (map, then
+/// Raft configuration) in one place, on the node that can take both. A
+/// leader asked to remove itself hands leadership to another voter first
+/// ([`consensus::DriverHandle::transfer_leadership`]), waits to be a
+/// follower, and forwards the request to the new leader like any follower.
 pub struct ClusterAdmin {
     fs: Arc<ClusterNodeFs>,
     cluster_id: u64,
@@ -578,16 +617,70 @@ pub struct ClusterAdmin {
     nfs_address: SocketAddr,
     admin_address: Option<SocketAddr>,
     exports: Vec<ExportInfo>,
+    /// `replicas` of each export (same order), `[cluster] replicas` when
+    /// no export sets one; capped by the member count when answering.
+    export_replicas: Vec<usize>,
+    token: crate::admin::auth::Token,
+    /// How often to ask again for a leadership transfer (raft-rs drops one
+    /// that has not finished within an election timeout).
+    transfer_retry: Duration,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts a membership request in [`Running::in_flight`] while it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(c: &Arc<AtomicUsize>) -> Self {
+        c.fetch_add(1, Ordering::AcqRel);
+        InFlight(c.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The replication factor of each of `exports` as the proposer picks it
+/// for a new file (`fs.rs`): the export's own `replicas`, else that of the
+/// nearest export whose path encloses it, else `default`.
+fn export_replication(exports: &[crate::config::ExportSection], default: usize) -> Vec<usize> {
+    let encloses = |outer: &str, inner: &str| {
+        let outer = outer.trim_end_matches('/');
+        inner == outer || inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('/'))
+    };
+    exports
+        .iter()
+        .map(|e| {
+            exports
+                .iter()
+                .filter(|o| o.replicas.is_some() && encloses(&o.path, &e.path))
+                .max_by_key(|o| o.path.trim_end_matches('/').len())
+                .and_then(|o| o.replicas)
+                .unwrap_or(default)
+        })
+        .collect()
 }
 
 impl ClusterAdmin {
     pub fn new(
         running: &Running,
+        cfg: &Config,
         section: &ClusterSection,
         nfs_address: SocketAddr,
         admin_address: Option<SocketAddr>,
         exports: &[nfs_server::Export],
     ) -> Self {
+        let replication = export_replication(&cfg.exports, section.replicas.max(1));
+        let export_replicas = exports
+            .iter()
+            .map(|e| {
+                let i = cfg.exports.iter().position(|c| c.path == e.rules.path);
+                i.map_or(section.replicas.max(1), |i| replication[i])
+            })
+            .collect();
         ClusterAdmin {
             fs: running.fs.clone(),
             cluster_id: running.secret.cluster_id,
@@ -595,6 +688,11 @@ impl ClusterAdmin {
             nfs_address,
             admin_address,
             exports: exports.iter().map(|e| ExportInfo::from(&e.rules)).collect(),
+            export_replicas,
+            token: running.secret.admin_token(),
+            // Two election timeouts (10 ticks each, `consensus::Config`).
+            transfer_retry: Duration::from_millis(20 * section.tick_ms.clamp(10, 1000)),
+            in_flight: running.in_flight.clone(),
         }
     }
 }
@@ -679,7 +777,12 @@ impl AdminBackend for ClusterAdmin {
     }
 
     async fn exports(&self) -> Result<Vec<ExportInfo>, AdminError> {
-        Ok(self.exports.clone())
+        let members = self.fs.refresh_map().members.len().max(1);
+        let mut out = self.exports.clone();
+        for (e, r) in out.iter_mut().zip(&self.export_replicas) {
+            e.replicas = u32::try_from((*r).min(members)).ok();
+        }
+        Ok(out)
     }
 
     async fn storage(&self) -> Option<StorageStats> {
@@ -699,12 +802,18 @@ impl AdminBackend for ClusterAdmin {
         })
     }
 
-    async fn add_node(&self, node: NewNode) -> Result<NodeChange, AdminError> {
+    async fn add_node(&self, node: NewNode, hops: u8) -> Result<NodeChange, AdminError> {
+        let _counted = InFlight::new(&self.in_flight);
         let id = node.id;
         if id == 0 {
             return Err(AdminError::Invalid("node id 0 is reserved".into()));
         }
-        self.require_leader().await?;
+        let st = self.raft_status().await?;
+        if st.role != consensus::Role::Leader {
+            let body =
+                serde_json::to_vec(&node).map_err(|e| AdminError::Internal(e.to_string()))?;
+            return self.forward(&st, "POST", "/v1/nodes".into(), Some(body), hops).await;
+        }
         let cur = self.fs.refresh_map();
         if cur.map.node(layout::NodeId(id)).is_some() {
             return Err(AdminError::Invalid(format!("node id {id} is or was in use")));
@@ -748,20 +857,25 @@ impl AdminBackend for ClusterAdmin {
         Ok(NodeChange { node_id: id, map_version: version })
     }
 
-    async fn remove_node(&self, id: u64) -> Result<NodeChange, AdminError> {
+    async fn remove_node(&self, id: u64, hops: u8) -> Result<NodeChange, AdminError> {
+        let _counted = InFlight::new(&self.in_flight);
         let cur = self.fs.refresh_map();
-        let st =
-            self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
+        let mut st = self.raft_status().await?;
         let in_raft = st.voters.contains(&NodeId(id)) || st.learners.contains(&NodeId(id));
         if !cur.is_member(id) && !in_raft {
             return Err(AdminError::NotFound(format!("node {id} is not a member")));
         }
-        if id == self.me {
-            return Err(AdminError::Invalid(
-                "a node does not remove itself: ask another member (the leader)".into(),
-            ));
+        if st.voters == [NodeId(id)] {
+            return Err(AdminError::Conflict(format!(
+                "node {id} is the last voter: removing it would leave no cluster"
+            )));
         }
-        self.require_leader().await?;
+        if id == self.me && st.role == consensus::Role::Leader {
+            st = self.hand_over_leadership().await?;
+        }
+        if st.role != consensus::Role::Leader {
+            return self.forward(&st, "DELETE", format!("/v1/nodes/{id}"), None, hops).await;
+        }
         // The map first, while the node is still a voter: it applies the
         // map without itself and stops serving (a node already out of the
         // Raft configuration would never learn that it was removed). Then
@@ -782,16 +896,103 @@ impl AdminBackend for ClusterAdmin {
 }
 
 impl ClusterAdmin {
-    async fn require_leader(&self) -> Result<(), AdminError> {
-        let st =
-            self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))?;
-        if st.role != consensus::Role::Leader {
-            let leader = st.leader.map_or("unknown".to_string(), |l| l.0.to_string());
+    async fn raft_status(&self) -> Result<consensus::Status, AdminError> {
+        self.fs.raft().status().await.map_err(|e| AdminError::Unavailable(e.to_string()))
+    }
+
+    /// This leader hands leadership to another voter and waits (bounded)
+    /// until it follows a new leader; returns its status then. Nothing has
+    /// changed when this fails.
+    async fn hand_over_leadership(&self) -> Result<consensus::Status, AdminError> {
+        let deadline = tokio::time::Instant::now() + TRANSFER_WAIT;
+        let mut next_ask = tokio::time::Instant::now();
+        loop {
+            let st = self.raft_status().await?;
+            if st.role != consensus::Role::Leader {
+                if st.leader.is_some_and(|l| l.0 != self.me) {
+                    return Ok(st);
+                }
+            } else if tokio::time::Instant::now() >= next_ask {
+                next_ask = tokio::time::Instant::now() + self.transfer_retry;
+                match self.fs.raft().transfer_leadership(vec![NodeId(self.me)]).await {
+                    Ok(to) => tracing::info!(to = to.0, "handing leadership over before leaving"),
+                    Err(consensus::DriverError::ConfChange(
+                        consensus::ConfChangeError::Refused(why),
+                    )) => {
+                        return Err(AdminError::Conflict(format!(
+                            "node {} leads and cannot hand leadership over: {why}",
+                            self.me
+                        )))
+                    }
+                    Err(e) => tracing::info!(error = %e, "leadership transfer not started"),
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AdminError::Unavailable(format!(
+                    "node {} still leads after {} s: no other voter took over (is a majority up?); nothing was changed, retry",
+                    self.me,
+                    TRANSFER_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Send a membership request to the leader's admin API (this node does
+    /// not lead) and return its answer as this node's.
+    async fn forward(
+        &self,
+        st: &consensus::Status,
+        method: &'static str,
+        path: String,
+        body: Option<Vec<u8>>,
+        hops: u8,
+    ) -> Result<NodeChange, AdminError> {
+        let Some(leader) = st.leader.map(|l| l.0).filter(|l| *l != self.me) else {
+            return Err(AdminError::Unavailable(
+                "no leader is known now (an election is running?); retry".into(),
+            ));
+        };
+        if hops >= FORWARD_HOPS_MAX {
             return Err(AdminError::Unavailable(format!(
-                "membership changes go to the leader: node {leader}"
+                "forwarded {hops} times without reaching the leader; retry"
             )));
         }
-        Ok(())
+        let addr = self.fs.refresh_map().members.get(&leader).and_then(|m| m.admin.clone());
+        let Some(addr) = addr else {
+            return Err(AdminError::Unavailable(format!(
+                "the leader, node {leader}, has no admin address in the cluster map: ask it directly"
+            )));
+        };
+        let endpoint = crate::admin::client::Endpoint::parse(&addr)
+            .map_err(|e| AdminError::Internal(format!("node {leader}'s admin address: {e:#}")))?;
+        let token = self.token.clone();
+        tracing::info!(leader, method, path, "forwarding a membership request to the leader");
+        let answer = tokio::task::spawn_blocking(move || {
+            let hops = [(crate::admin::FORWARD_HOPS_HEADER, (hops + 1).to_string())];
+            crate::admin::client::request_with(
+                &endpoint,
+                method,
+                &path,
+                Some(&token),
+                body.as_deref(),
+                &hops,
+                FORWARD_TIMEOUT,
+            )
+        })
+        .await
+        .map_err(|e| AdminError::Internal(e.to_string()))?
+        .map_err(|e| AdminError::Unavailable(format!("the leader, node {leader}: {e:#}")))?;
+        let why = || format!("the leader, node {leader}: {}", answer.error_message());
+        match answer.status {
+            200 => serde_json::from_slice(&answer.body)
+                .map_err(|e| AdminError::Internal(format!("{}: {e}", why()))),
+            400 => Err(AdminError::Invalid(why())),
+            404 => Err(AdminError::NotFound(why())),
+            409 => Err(AdminError::Conflict(why())),
+            503 => Err(AdminError::Unavailable(why())),
+            s => Err(AdminError::Internal(format!("{} (HTTP {s})", why()))),
+        }
     }
 
     /// Propose `next` over `cur` (compare-and-set on the version).
@@ -864,8 +1065,9 @@ pub fn member_config(
 }
 
 /// `cairn cluster init`: a new cluster id and secret in `dir/cluster-secret`,
-/// and one configuration per founding member (`dir/node-<id>.toml`), for
-/// `hosts` (one per member, ports `base_port` + 0..4 on each).
+/// the cluster's admin token in `dir/admin-token` (both mode 0600), and one
+/// configuration per founding member (`dir/node-<id>.toml`), for `hosts`
+/// (one per member, ports `base_port` + 0..4 on each).
 pub fn init(dir: &Path, hosts: &[String], base_port: u16) -> anyhow::Result<Vec<PathBuf>> {
     if hosts.is_empty() {
         bail!("name at least one member host");
@@ -893,8 +1095,10 @@ pub fn init(dir: &Path, hosts: &[String], base_port: u16) -> anyhow::Result<Vec<
         });
     }
     let secret_file = std::path::absolute(&secret_file)?;
-    ClusterSecret::generate().write(&secret_file)?;
-    let mut out = vec![secret_file.clone()];
+    let secret = ClusterSecret::generate();
+    secret.write(&secret_file)?;
+    let token_file = secret.admin_token().install(dir)?;
+    let mut out = vec![secret_file.clone(), token_file];
     for m in &members {
         let data = std::path::absolute(dir.join(format!("node-{}", m.id)))?;
         let path = dir.join(format!("node-{}.toml", m.id));
@@ -917,6 +1121,9 @@ pub fn demo(dir: &Path, base_port: u16) -> anyhow::Result<()> {
     if fresh {
         init(dir, &hosts, base_port)?;
     }
+    // A demo folder made before the token was derived has no token file.
+    let token_file =
+        ClusterSecret::read(&dir.join("cluster-secret"))?.admin_token().install(dir)?;
     let exe = std::env::current_exe()?;
     let mut children = Vec::new();
     for id in 1..=3u64 {
@@ -942,17 +1149,21 @@ pub fn demo(dir: &Path, base_port: u16) -> anyhow::Result<()> {
     for id in 1..=3u64 {
         let c = cfg(id)?;
         let p = c.server.listen.port();
-        eprintln!("  node {id}: NFS on 127.0.0.1:{p}, admin API on http://{} (token in {}/admin-token), log {}/node-{id}.log",
-            c.admin.listen, c.server.data_dir.display(), dir.display());
+        eprintln!(
+            "  node {id}: NFS on 127.0.0.1:{p}, admin API on http://{}, log {}/node-{id}.log",
+            c.admin.listen,
+            dir.display()
+        );
         eprintln!(
             "    mount -t nfs -o vers=3,proto=tcp,port={p},mountport={p} 127.0.0.1:/ /mnt/n{id}"
         );
         eprintln!("    mount -t nfs -o vers=4.1,port={p} 127.0.0.1:/ /mnt/n{id}");
     }
+    eprintln!("  admin token (the same for every node): {}", token_file.display());
     eprintln!(
-        "  cairn cluster status --admin http://{} --token-file {}/admin-token",
+        "  cairn cluster status --admin http://{} --token-file {}",
         cfg(1)?.admin.listen,
-        cfg(1)?.server.data_dir.display()
+        token_file.display()
     );
     eprintln!("Stop with Ctrl-C.\n");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -974,4 +1185,48 @@ pub fn demo(dir: &Path, base_port: u16) -> anyhow::Result<()> {
         let _ = c.wait();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_hands_the_operator_the_token_every_member_derives() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hosts = vec!["127.0.0.1".to_string(); 2];
+        let files = init(dir.path(), &hosts, 30000).expect("init");
+        let token_file = dir.path().join(crate::admin::auth::TOKEN_FILE);
+        assert!(files.contains(&token_file), "{files:?}");
+        let mode = std::fs::metadata(&token_file).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let secret = ClusterSecret::read(&dir.path().join("cluster-secret")).expect("secret");
+        let derived = secret.admin_token();
+        let written = crate::admin::auth::Token::read(&token_file).expect("token");
+        assert!(written.matches(derived.expose()));
+        let keys = [secret.raft_key(), secret.replica_key(), secret.handle_key()];
+        assert!(keys
+            .iter()
+            .all(|k| crate::admin::auth::Token::of_key(k).expose() != derived.expose()));
+        let other = ClusterSecret::generate().admin_token();
+        assert!(!other.matches(derived.expose()), "another cluster, another token");
+    }
+
+    #[test]
+    fn an_export_inherits_the_replicas_of_the_nearest_enclosing_export() {
+        let export = |path: &str, replicas: Option<usize>| crate::config::ExportSection {
+            path: path.into(),
+            replicas,
+            ..Config::default_config().expect("defaults").exports.remove(0)
+        };
+        let exports = [
+            export("/", None),
+            export("/a", Some(1)),
+            export("/a/b", None),
+            export("/a/b/c", Some(4)),
+            export("/ab", None),
+        ];
+        assert_eq!(export_replication(&exports, 3), [3, 1, 1, 4, 3]);
+    }
 }
