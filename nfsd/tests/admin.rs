@@ -132,6 +132,7 @@ fn admin_routes_need_the_token_and_answer_json() {
     assert_eq!(exports[0]["squash"], "none");
     assert_eq!(exports[2]["access"], "ro");
     assert_eq!(exports[1]["squash"], "root");
+    assert!(exports[0]["replicas"].is_null(), "a standalone node replicates nothing");
 
     let r = get(&s, "/v1/openapi.json", Some(&t));
     assert_eq!(r.status, 200);

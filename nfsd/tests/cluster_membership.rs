@@ -11,7 +11,14 @@
 //!   of one more original node leaves every file readable through the
 //!   survivors (R = 3 copies on 3 nodes).
 //! - Per-export replication factor: `replicas = 1` and `replicas = 3`
-//!   exports on 3 nodes keep 1 and 3 copies of a file's chunk on disk.
+//!   exports on 3 nodes keep 1 and 3 copies of a file's chunk on disk, and
+//!   `GET /v1/exports` says so.
+//! - The leader removes itself (`cairn node remove <leader>` asked of the
+//!   leader): it hands leadership over, the new leader removes it, it
+//!   exits; the two survivors serve every file written before and take new
+//!   writes. Every member has the same admin token file.
+//! - `cairn node add` and `cairn node remove` as processes: exit status,
+//!   the change in `GET /v1/cluster`, and the API's refusals printed.
 //!
 //! Every wait is bounded.
 
@@ -127,14 +134,14 @@ fn check_all(c: &mut Client, files: &[(String, NfsFh3, Vec<u8>)], through: &str)
     }
 }
 
-/// DESIGN.md §3–§4: a node joins and another leaves a running cluster
-/// while a client reads; every file stays readable byte-identical, the new
-/// node serves them all, and after the removal any single kill leaves R
-/// copies enough to read everything.
 /// The tests of this file start three or four server processes each: run them one at a
 /// time, so a 2-core machine is not asked to run eight Raft nodes at once.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// DESIGN.md §3–§4: a node joins and another leaves a running cluster
+/// while a client reads; every file stays readable byte-identical, the new
+/// node serves them all, and after the removal any single kill leaves R
+/// copies enough to read everything.
 #[test]
 fn join_then_remove_while_reading_keeps_every_byte() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,8 +173,7 @@ fn join_then_remove_while_reading_keeps_every_byte() {
     // Node 4 joins through the leader's admin API.
     let li = (leader - 1) as usize;
     let url = format!("http://{}", cl.nodes[li].admin);
-    let token = cl.token(li);
-    cl.spawn(3, Some((url, token)));
+    cl.spawn(3, Some(url));
     cl.wait_listening(3);
     let grown = cl.wait_status(li, Duration::from_secs(40), "node 4 becomes a voter", |s| {
         let m = s["members"].as_array().map(|m| m.as_slice()).unwrap_or_default();
@@ -199,17 +205,7 @@ fn join_then_remove_while_reading_keeps_every_byte() {
             && !m.iter().any(|m| m["node_id"] == victim as u64 + 1)
             && s["map_version"].as_u64() > Some(v1)
     });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let exited = cl.nodes[victim].child.as_mut().expect("running").try_wait();
-        if let Ok(Some(st)) = exited {
-            assert!(st.success(), "the removed node exits cleanly: {st}\n{}", cl.logs());
-            break;
-        }
-        assert!(Instant::now() < deadline, "the removed node still runs:\n{}", cl.logs());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    cl.nodes[victim].child = None;
+    cl.wait_exited(victim, Duration::from_secs(20));
     // Repair after the removal: every survivor serves every file.
     let v2 = shrunk["map_version"].as_u64().expect("map_version");
     let survivors: Vec<usize> = [0usize, 1, 2, 3].into_iter().filter(|i| *i != victim).collect();
@@ -270,6 +266,17 @@ fn per_export_replication_factor() {
     let exports = "[[export]]\npath = \"/one\"\nclients = [\"127.0.0.0/8\"]\nsquash = \"none\"\ninsecure = true\nreplicas = 1\n\n[[export]]\npath = \"/three\"\nclients = [\"127.0.0.0/8\"]\nsquash = \"none\"\ninsecure = true\nreplicas = 3\n";
     let cl = Cluster::start(3, 0, exports);
     cl.wait_leader(&[0, 1, 2], Duration::from_secs(60)).expect("a leader");
+    let (code, listed) = cl.admin(2, "GET", "/v1/exports").expect("GET /v1/exports");
+    assert_eq!(code, 200, "{listed}");
+    let replicas: Vec<(String, u64)> = listed["exports"]
+        .as_array()
+        .expect("exports")
+        .iter()
+        .map(|e| {
+            (e["path"].as_str().unwrap_or("?").to_string(), e["replicas"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    assert_eq!(replicas, [("/one".to_string(), 1), ("/three".to_string(), 3)], "{listed}");
     for (export, want) in [("/one", 1usize), ("/three", 3)] {
         for through in [0usize, 1] {
             let mut c = Client::connect(cl.nodes[through].nfs);
@@ -300,6 +307,161 @@ fn per_export_replication_factor() {
             }
         }
     }
+    let problems = cl.problems();
+    assert!(problems.is_empty(), "errors in the logs: {problems:?}");
+}
+
+/// The node to remove is the leader and is the node asked, through the
+/// CLI: it hands leadership to another voter, which removes it; the
+/// process exits, the two survivors agree on a leader, serve every file
+/// written before byte-identical and take new writes. Then a follower
+/// asked to remove itself does so.
+#[test]
+fn the_leader_removes_itself_through_the_cli() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let mut cl = Cluster::start(3, 0, EXPORT_ROOT);
+    let leader = cl.wait_leader(&[0, 1, 2], Duration::from_secs(60)).expect("a leader");
+    let li = (leader - 1) as usize;
+    // One admin token for the whole cluster, private to the server's user.
+    let token = cl.token(0);
+    assert!(token.len() == 64 && (1..3).all(|i| cl.token(i) == token), "one token");
+    for n in &cl.nodes {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(n.data.join("admin-token")).expect("token").permissions();
+        assert_eq!(mode.mode() & 0o777, 0o600, "node {}", n.id);
+    }
+
+    // Files written through the leader and through a follower.
+    let mut files = Vec::new();
+    let mut root = None;
+    for (k, through) in [li, (li + 1) % 3].into_iter().enumerate() {
+        let mut c = Client::connect(cl.nodes[through].nfs);
+        let r = c.mount("/");
+        for j in 0..3u64 {
+            let data = pattern(100 + 10 * k as u64 + j, (96 << 10) * (j as usize + 1));
+            let name = format!("n{}-{j}", through + 1);
+            let fh = c.create_file(&r, name.as_bytes(), 0o644);
+            write_and_commit(&mut c, &fh, &data);
+            files.push((name, fh, data));
+        }
+        root = Some(r);
+    }
+    let root = root.expect("mounted");
+
+    let admin = format!("http://{}", cl.nodes[li].admin);
+    let data_dir = cl.nodes[li].data.display().to_string();
+    let id = leader.to_string();
+    let (ok, stdout, stderr) =
+        cl.cli(&["node", "remove", &id, "--admin", &admin, "--data-dir", &data_dir]);
+    assert!(ok, "cairn node remove {leader}: {stdout}{stderr}\n{}", cl.logs());
+    assert!(stdout.contains(&format!("node {leader} removed")), "{stdout}");
+    cl.wait_exited(li, Duration::from_secs(20));
+
+    let survivors: Vec<usize> = (0..3).filter(|i| *i != li).collect();
+    let new_leader =
+        cl.wait_leader(&survivors, Duration::from_secs(30)).expect("the survivors agree");
+    assert_ne!(new_leader, leader);
+    for &i in &survivors {
+        cl.wait_status(i, Duration::from_secs(20), "two members left", |s| {
+            let m = s["members"].as_array().map(|m| m.len());
+            m == Some(2) && s["health"] == "ok"
+        });
+        assert!(!cl.member_ids(i).contains(&leader));
+    }
+    for &i in &survivors {
+        let mut c = Client::connect(cl.nodes[i].nfs);
+        assert_eq!(c.mount("/"), root);
+        check_all(&mut c, &files, &format!("node {} after the leader left", i + 1));
+    }
+    // New writes through each survivor, read back through the other.
+    for (k, &i) in survivors.iter().enumerate() {
+        let mut c = Client::connect(cl.nodes[i].nfs);
+        let data = pattern(200 + k as u64, 300 << 10);
+        let name = format!("after-{}", i + 1);
+        let fh = c.create_file(&root, name.as_bytes(), 0o644);
+        write_and_commit(&mut c, &fh, &data);
+        let other = survivors[1 - k];
+        let mut c = Client::connect(cl.nodes[other].nfs);
+        let (fh, _) = c.lookup_ok(&root, name.as_bytes());
+        assert!(c.read_all(&fh) == data, "{name} through node {}", other + 1);
+    }
+    let logs = std::fs::read_to_string(&cl.nodes[li].log).unwrap_or_default();
+    assert!(logs.contains("handing leadership over before leaving"), "{}", cl.logs());
+
+    // A follower asked to remove itself forwards to the leader, answers,
+    // then exits; the last member serves everything.
+    let fi = *survivors.iter().find(|i| cl.nodes[**i].id != new_leader).expect("a follower");
+    let (code, body) = cl.admin(fi, "DELETE", &format!("/v1/nodes/{}", fi + 1)).expect("DELETE");
+    assert_eq!(code, 200, "{body}\n{}", cl.logs());
+    cl.wait_exited(fi, Duration::from_secs(20));
+    let last = (new_leader - 1) as usize;
+    assert_eq!(cl.member_ids(last), [new_leader]);
+    let mut c = Client::connect(cl.nodes[last].nfs);
+    check_all(&mut c, &files, "the last member");
+    let problems = cl.problems();
+    assert!(problems.is_empty(), "errors in the logs: {problems:?}");
+    eprintln!("measured: whole test {:?}", started.elapsed());
+}
+
+/// `cairn node add` and `cairn node remove` as a user runs them against a
+/// one-node cluster: the change shows in `GET /v1/cluster`, and what the
+/// API refuses (the last voter, an unknown node, an id used before) makes
+/// the command fail with the reason.
+#[test]
+fn cli_adds_and_removes_a_node() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cl = Cluster::start(1, 0, EXPORT_ROOT);
+    cl.wait_leader(&[0], Duration::from_secs(60)).expect("a leader");
+    let v0 = cl.status(0).expect("status")["map_version"].as_u64().expect("map_version");
+    let exported = |cl: &Cluster| {
+        let (code, v) = cl.admin(0, "GET", "/v1/exports").expect("GET /v1/exports");
+        assert_eq!(code, 200, "{v}");
+        v["exports"][0]["replicas"].as_u64()
+    };
+    assert_eq!(exported(&cl), Some(1), "one member: one copy");
+    let admin = format!("http://{}", cl.nodes[0].admin);
+    let data = cl.nodes[0].data.display().to_string();
+    let conn = ["--admin", admin.as_str(), "--data-dir", data.as_str()];
+    let port = |p: u16| format!("127.0.0.1:{p}");
+    let (raft, replica, nfs) =
+        (port(common::cluster::free_port()), port(common::cluster::free_port()), port(1));
+    let add: Vec<&str> = ["node", "add", "--id", "2", "--raft", &raft, "--replica", &replica]
+        .into_iter()
+        .chain(["--nfs", &nfs])
+        .chain(conn)
+        .collect();
+    let (ok, stdout, stderr) = cl.cli(&add);
+    assert!(ok, "node add: {stdout}{stderr}\n{}", cl.logs());
+    assert!(stdout.contains("node 2 added"), "{stdout}");
+    let st = cl.wait_status(0, Duration::from_secs(10), "node 2 listed", |s| {
+        s["members"].as_array().is_some_and(|m| m.len() == 2)
+    });
+    let two = st["members"].as_array().and_then(|m| m.iter().find(|m| m["node_id"] == 2));
+    let two = two.expect("node 2");
+    assert_eq!(
+        (two["role"].as_str(), two["nfs_address"].as_str()),
+        (Some("learner"), Some(nfs.as_str()))
+    );
+    assert!(st["map_version"].as_u64() > Some(v0));
+    assert_eq!(exported(&cl), Some(2), "two members: two copies");
+
+    let remove = |id: &str| {
+        let args: Vec<&str> = ["node", "remove", id].into_iter().chain(conn).collect();
+        cl.cli(&args)
+    };
+    let (ok, _, stderr) = remove("1");
+    assert!(!ok, "removing the last voter must fail");
+    assert!(stderr.contains("409") && stderr.contains("node 1 is the last voter"), "{stderr}");
+    let (ok, _, stderr) = remove("9");
+    assert!(!ok && stderr.contains("404") && stderr.contains("node 9 is not a member"), "{stderr}");
+
+    let (ok, stdout, stderr) = remove("2");
+    assert!(ok, "node remove 2: {stdout}{stderr}\n{}", cl.logs());
+    assert!(stdout.contains("node 2 removed"), "{stdout}");
+    assert_eq!(cl.member_ids(0), [1]);
+    let (ok, _, stderr) = cl.cli(&add);
+    assert!(!ok && stderr.contains("node id 2 is or was in use"), "{stderr}");
     let problems = cl.problems();
     assert!(problems.is_empty(), "errors in the logs: {problems:?}");
 }

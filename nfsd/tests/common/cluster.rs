@@ -97,8 +97,9 @@ impl Cluster {
         c
     }
 
-    /// Start node `i`; with `join`, `--join URL` with `token` in the environment.
-    pub fn spawn(&mut self, i: usize, join: Option<(String, String)>) {
+    /// Start node `i`; with `join`, `--join URL` (the node uses the
+    /// cluster's admin token, derived from the secret: none is given).
+    pub fn spawn(&mut self, i: usize, join: Option<String>) {
         let node = &mut self.nodes[i];
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log");
@@ -114,8 +115,8 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
-        if let Some((url, token)) = join {
-            cmd.arg("--join").arg(url).env("CAIRN_ADMIN_TOKEN", token);
+        if let Some(url) = join {
+            cmd.arg("--join").arg(url);
         }
         node.child = Some(cmd.spawn().expect("spawn cairn"));
     }
@@ -133,6 +134,44 @@ impl Cluster {
             assert!(Instant::now() < deadline, "node {id} did not listen:\n{}", self.logs());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Wait until node `i`'s process exits by itself, and check it exited
+    /// with status 0.
+    pub fn wait_exited(&mut self, i: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let exited = self.nodes[i].child.as_mut().expect("running").try_wait();
+            if let Ok(Some(st)) = exited {
+                assert!(st.success(), "node {} exits cleanly: {st}\n{}", i + 1, self.logs());
+                break;
+            }
+            assert!(Instant::now() < deadline, "node {} still runs:\n{}", i + 1, self.logs());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.nodes[i].child = None;
+    }
+
+    /// Run the `cairn` binary with `args` (no admin settings from the
+    /// environment); returns (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(args)
+            .env_remove("CAIRN_ADMIN_TOKEN")
+            .env_remove("CAIRN_ADMIN_URL")
+            .env_remove("CAIRN_CONFIG")
+            .env_remove("CAIRN_DATA_DIR")
+            .output()
+            .expect("run cairn");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// The members' ids in node `i`'s /v1/cluster.
+    pub fn member_ids(&self, i: usize) -> Vec<u64> {
+        let st = self.status(i).unwrap_or_default();
+        let m = st["members"].as_array().map(|m| m.as_slice()).unwrap_or_default();
+        m.iter().filter_map(|m| m["node_id"].as_u64()).collect()
     }
 
     pub fn kill9(&mut self, i: usize) {
