@@ -14,6 +14,7 @@
 //! forwards to the others under a per-chunk lock, so every replica applies
 //! the writes of a chunk in the same order. See `replica.rs` for the wire.
 
+use super::range_lock::{RangeGuard, RangeLocks};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -78,7 +79,9 @@ pub struct ClusterNodeFs {
     pending: PendingWrites,
     held: parking_lot::Mutex<HashMap<InodeId, u32>>,
     /// Per chunk (striped): the primary's write order, and the start-up copy.
-    chunk_locks: Box<[tokio::sync::Mutex<()>]>,
+    /// Write order per chunk: byte ranges held while a write is applied
+    /// and forwarded (see `range_lock`).
+    ranges: RangeLocks,
     /// Per inode (striped): inline writes and the move to chunk files.
     inline_locks: Box<[tokio::sync::Mutex<()>]>,
     proposals: AtomicU64,
@@ -114,7 +117,7 @@ impl ClusterNodeFs {
             syncing: AtomicBool::new(true),
             pending: PendingWrites::default(),
             held: parking_lot::Mutex::new(HashMap::new()),
-            chunk_locks: stripes(),
+            ranges: RangeLocks::default(),
             inline_locks: stripes(),
             proposals: AtomicU64::new(0),
         }
@@ -425,9 +428,10 @@ impl ClusterNodeFs {
 
     // ---------------------------------------------------------------- data
 
-    fn lock_of(&self, ino: u64, chunk: u64) -> &tokio::sync::Mutex<()> {
-        let h = ino.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ chunk.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
-        &self.chunk_locks[(h % LOCK_STRIPES as u64) as usize]
+    /// Hold `[off, off + len)` of a chunk (widened to checksum blocks).
+    async fn hold_range(&self, ino: u64, chunk: u64, off: u32, len: usize) -> RangeGuard<'_> {
+        let start = off as u64;
+        self.ranges.lock(ino, chunk, start, start + len as u64, chunks::BLOCK_SIZE_BYTES).await
     }
 
     fn key(ino: u64, chunk: u64) -> ChunkKey {
@@ -537,7 +541,7 @@ impl ClusterNodeFs {
         sync: bool,
         others: Vec<u64>,
     ) -> Response {
-        let _order = self.lock_of(ino, chunk).lock().await;
+        let _order = self.hold_range(ino, chunk, off, data.len()).await;
         let forward = Request::Write {
             ino,
             chunk,
@@ -951,7 +955,7 @@ impl ClusterNodeFs {
         len: u64,
         sources: &[u64],
     ) -> Result<(), String> {
-        let _order = self.lock_of(ino, chunk).lock().await;
+        let _order = self.ranges.lock_chunk(ino, chunk).await;
         let mut off = 0u64;
         while off < len {
             let n = COPY_PIECE_BYTES.min(len - off);
@@ -997,7 +1001,7 @@ impl ClusterNodeFs {
                 continue;
             }
             let len = chunk_size.min(rec.size - chunk * chunk_size);
-            let _order = self.lock_of(ino.0, chunk).lock().await;
+            let _order = self.ranges.lock_chunk(ino.0, chunk).await;
             let mut off = 0;
             let mut ok = true;
             while off < len && ok {
@@ -1047,7 +1051,7 @@ impl Handler for ClusterNodeFs {
             },
             Request::Write { ino, chunk, offset, sync, forward, data } => {
                 if forward.is_empty() {
-                    let _order = self.lock_of(ino, chunk).lock().await;
+                    let _order = self.hold_range(ino, chunk, offset, data.len()).await;
                     match self.write_local(ino, chunk, offset, data, sync).await {
                         Ok(()) => Response {
                             status: Status::Ok,

@@ -46,6 +46,7 @@
 //! no key serves two uses (and the token reveals none of the others).
 
 mod fs;
+mod range_lock;
 pub mod replica;
 
 pub use fs::ClusterNodeFs;
