@@ -92,6 +92,12 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.take(n)
     }
+    /// Exactly `N` bytes.
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
     /// Everything not read yet.
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
@@ -174,6 +180,8 @@ mod tests {
             })();
             assert!(res.is_err(), "cut {cut}");
         }
+        assert!(Reader::new(&full[..3], "t").array::<4>().is_err());
+        assert_eq!(Reader::new(&full, "t").array::<2>(), Ok([1, 7]));
         let mut r = Reader::new(&full, "t");
         assert_eq!(r.u8(), Ok(1));
         assert_eq!(r.u32(), Ok(7));

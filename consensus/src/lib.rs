@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod checkpoint_stream;
 mod codec;
 mod driver;
 mod error;

@@ -15,12 +15,22 @@
 //!   altered, injected, dropped from the middle or replayed without the
 //!   receiver noticing. Frames are not encrypted (raft metadata only;
 //!   confidentiality would need TLS).
+//! - a frame's body is one encoding of the `message` module: a message, or
+//!   a piece of a checkpoint. A checkpoint (raft's MsgSnapshot) with more
+//!   than `checkpoint_piece_bytes` of data is sent as its pieces in order,
+//!   then the message without its data, marked streamed, with the data's
+//!   BLAKE3 digest; nothing else goes on that connection in between. The
+//!   receiver hands the message on only once the pieces add up
+//!   (`checkpoint_stream`); anything else closes the connection and drops
+//!   the partial checkpoint, as does a connection lost mid-stream.
 //!
 //! Limits: `queue_len` messages per peer (a full queue drops the message:
-//! raft retransmits), `frame_size_bytes_max` per frame, a deadline per
-//! queued message (`message_deadline`), timeouts on connect, handshake and
-//! every write. A checkpoint (raft snapshot) is one message, so the frame
-//! limit must exceed `Config::checkpoint_size_bytes_max`.
+//! raft retransmits), `frame_size_bytes_max` per frame, whatever the
+//! checkpoint size; `checkpoint_size_bytes_max` per checkpoint sent or
+//! received (one partial checkpoint per connection); a deadline per queued
+//! message (`message_deadline`; for a checkpoint, until its first piece);
+//! timeouts on connect, handshake, every frame written, and the next piece
+//! of a stream.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -32,12 +42,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
+use raft::eraftpb::Message;
+
+use crate::checkpoint_stream::{CheckpointStream, Reassembler};
 use crate::ids::NodeId;
-use crate::message::{Outbound, PeerMessage};
+use crate::message::{Frame, Outbound, PeerMessage, PIECE_HEADER_BYTES};
 
 const MAGIC: &[u8; 8] = b"CAIRNRFT";
-/// Version of the handshake and frame format.
-pub const TRANSPORT_VERSION: u8 = 1;
+/// Version of the handshake and frame format (2: checkpoints in pieces).
+pub const TRANSPORT_VERSION: u8 = 2;
 const NONCE_BYTES: usize = 16;
 const MAC_BYTES: usize = 32;
 
@@ -47,7 +60,8 @@ pub trait TransportEvents: Send + Sync + 'static {
     fn received(&self, from: NodeId, msg: PeerMessage);
     /// A peer could not be reached.
     fn unreachable(&self, peer: NodeId);
-    /// A checkpoint message was written to the peer's socket, or dropped.
+    /// A checkpoint message was written to the peer's socket (every piece
+    /// of it), or dropped; reported once per checkpoint.
     fn checkpoint_sent(&self, peer: NodeId, delivered: bool);
 }
 
@@ -62,16 +76,23 @@ pub struct TransportConfig {
     pub peers: BTreeMap<NodeId, SocketAddr>,
     /// Messages queued per peer before new ones are dropped.
     pub queue_len: usize,
-    /// Largest frame accepted or sent.
+    /// Largest frame accepted or sent. It must hold the largest normal
+    /// message: an append of `Config::append_size_bytes_max` entry bytes,
+    /// or of one entry of `Config::proposal_size_bytes_max` (raft sends at
+    /// least one), plus encoding; and a checkpoint piece.
     pub frame_size_bytes_max: usize,
+    /// A checkpoint with more data than this is sent in pieces this large.
+    pub checkpoint_piece_bytes: usize,
+    /// Largest checkpoint sent or received (as `Config`'s).
+    pub checkpoint_size_bytes_max: usize,
     /// A queued message older than this is dropped instead of sent.
     pub message_deadline: Duration,
     /// Limit on connecting to a peer.
     pub connect_timeout: Duration,
     /// Limit on the whole handshake.
     pub handshake_timeout: Duration,
-    /// Limit on writing one frame, and on receiving the rest of a frame
-    /// once its length arrived.
+    /// Limit on writing one frame, on receiving the rest of a frame once
+    /// its length arrived, and on waiting for a stream's next piece.
     pub write_timeout: Duration,
     /// First delay before reconnecting (doubles up to 16 times this).
     pub reconnect_backoff: Duration,
@@ -96,6 +117,8 @@ impl TransportConfig {
             peers,
             queue_len: 1024,
             frame_size_bytes_max: 80 << 20,
+            checkpoint_piece_bytes: 1 << 20,
+            checkpoint_size_bytes_max: 64 << 20,
             message_deadline: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
             handshake_timeout: Duration::from_secs(2),
@@ -122,7 +145,14 @@ pub enum SendError {
 struct Queued {
     at: Instant,
     checkpoint: bool,
-    bytes: Vec<u8>,
+    body: Body,
+}
+
+enum Body {
+    /// One frame's body.
+    Frame(Vec<u8>),
+    /// A checkpoint to send in pieces.
+    Stream(Box<Message>),
 }
 
 /// A running transport. Cheap to clone.
@@ -133,6 +163,7 @@ pub struct Transport {
 
 struct Inner {
     queues: BTreeMap<NodeId, mpsc::Sender<Queued>>,
+    piece_bytes: usize,
     local_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
 }
@@ -206,17 +237,22 @@ impl Session {
         f
     }
 
-    /// Read one frame. Waiting for a frame to start has no limit (a quiet
-    /// peer is fine); once it started it must be complete within
-    /// `body_timeout`, so a stalled sender cannot hold the buffer.
+    /// Read one frame. Waiting for a frame to start is limited by
+    /// `start_timeout` only if given (a quiet peer is fine, a stalled
+    /// checkpoint stream is not); once it started it must be complete
+    /// within `body_timeout`, so a stalled sender cannot hold the buffer.
     async fn read(
         &mut self,
         s: &mut TcpStream,
         max: usize,
+        start_timeout: Option<Duration>,
         body_timeout: Duration,
     ) -> io::Result<Vec<u8>> {
         let mut len = [0u8; 4];
-        s.read_exact(&mut len).await?;
+        match start_timeout {
+            Some(d) => with_timeout(d, async { s.read_exact(&mut len).await.map(|_| ()) }).await?,
+            None => s.read_exact(&mut len).await.map(|_| ())?,
+        }
         let len = u32::from_le_bytes(len) as usize;
         if len < 1 + MAC_BYTES || len > max {
             return Err(invalid("frame length out of bounds"));
@@ -305,12 +341,20 @@ async fn handshake_server(
 
 impl Transport {
     /// Start serving `listener` and connecting to the configured peers, on
-    /// the current tokio runtime.
+    /// the current tokio runtime. Fails if a checkpoint piece would not fit
+    /// in a frame.
     pub fn start(
         cfg: TransportConfig,
         listener: TcpListener,
         events: Arc<dyn TransportEvents>,
     ) -> io::Result<Transport> {
+        let piece_frame = 1 + PIECE_HEADER_BYTES + cfg.checkpoint_piece_bytes + MAC_BYTES;
+        if cfg.checkpoint_piece_bytes == 0 || piece_frame > cfg.frame_size_bytes_max {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a checkpoint piece must fit in a frame",
+            ));
+        }
         let local_addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut queues = BTreeMap::new();
@@ -329,8 +373,9 @@ impl Transport {
                 shutdown_rx.clone(),
             ));
         }
+        let piece_bytes = cfg.checkpoint_piece_bytes;
         tokio::spawn(accept_task(cfg, listener, events, shutdown_rx));
-        Ok(Transport { inner: Arc::new(Inner { queues, local_addr, shutdown }) })
+        Ok(Transport { inner: Arc::new(Inner { queues, piece_bytes, local_addr, shutdown }) })
     }
 
     /// The address the transport listens on.
@@ -341,11 +386,16 @@ impl Transport {
     /// Queue `ob` for its peer without blocking.
     pub fn send(&self, ob: Outbound) -> Result<(), SendError> {
         let q = self.inner.queues.get(&ob.to).ok_or(SendError::UnknownPeer(ob.to))?;
-        let item = Queued {
-            at: Instant::now(),
-            checkpoint: ob.message.is_checkpoint(),
-            bytes: ob.message.encode(),
+        let checkpoint = ob.message.is_checkpoint();
+        let body = match ob.message {
+            PeerMessage::Raft(m)
+                if checkpoint && m.get_snapshot().get_data().len() > self.inner.piece_bytes =>
+            {
+                Body::Stream(m)
+            }
+            m => Body::Frame(m.encode()),
         };
+        let item = Queued { at: Instant::now(), checkpoint, body };
         q.try_send(item).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SendError::QueueFull(ob.to),
             mpsc::error::TrySendError::Closed(_) => SendError::Closed,
@@ -411,23 +461,19 @@ async fn outbound_task(
                 _ = shutdown.changed() => return,
             };
             let Some(q) = q else { return };
-            if q.at.elapsed() > cfg.message_deadline {
-                if q.checkpoint {
-                    events.checkpoint_sent(peer, false);
+            // The deadline is for starting: a stream's pieces each have the
+            // write timeout instead.
+            let wrote = if q.at.elapsed() > cfg.message_deadline {
+                Ok(false)
+            } else {
+                let mut out = Out { cfg: &cfg, peer, stream: &mut stream, session: &mut session };
+                match q.body {
+                    Body::Frame(body) => out.frame(&body).await,
+                    Body::Stream(m) => out.checkpoint(m, &shutdown).await,
                 }
-                continue;
-            }
-            if 1 + q.bytes.len() + MAC_BYTES > cfg.frame_size_bytes_max {
-                tracing::error!(%peer, size_bytes = q.bytes.len(), "message over the frame limit dropped");
-                if q.checkpoint {
-                    events.checkpoint_sent(peer, false);
-                }
-                continue;
-            }
-            let frame = session.seal(&q.bytes);
-            let wrote = with_timeout(cfg.write_timeout, stream.write_all(&frame)).await;
+            };
             if q.checkpoint {
-                events.checkpoint_sent(peer, wrote.is_ok());
+                events.checkpoint_sent(peer, matches!(wrote, Ok(true)));
             }
             if let Err(e) = wrote {
                 tracing::debug!(%peer, error = %e, "write to peer failed; reconnecting");
@@ -435,6 +481,52 @@ async fn outbound_task(
                 break;
             }
         }
+    }
+}
+
+/// One connected peer, for writing.
+struct Out<'a> {
+    cfg: &'a TransportConfig,
+    peer: NodeId,
+    stream: &'a mut TcpStream,
+    session: &'a mut Session,
+}
+
+impl Out<'_> {
+    /// Write one frame: `Ok(false)` if it was over the frame limit (dropped),
+    /// an error if the connection failed.
+    async fn frame(&mut self, body: &[u8]) -> io::Result<bool> {
+        if 1 + body.len() + MAC_BYTES > self.cfg.frame_size_bytes_max {
+            tracing::error!(peer = %self.peer, size_bytes = body.len(), "message over the frame limit dropped");
+            return Ok(false);
+        }
+        let frame = self.session.seal(body);
+        with_timeout(self.cfg.write_timeout, self.stream.write_all(&frame)).await?;
+        Ok(true)
+    }
+
+    /// Write a checkpoint in pieces, each with its own write timeout:
+    /// `Ok(true)` once every frame was written.
+    async fn checkpoint(
+        &mut self,
+        m: Box<Message>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> io::Result<bool> {
+        let frames = CheckpointStream::new(m, self.cfg.checkpoint_piece_bytes);
+        if frames.total() > self.cfg.checkpoint_size_bytes_max {
+            tracing::error!(peer = %self.peer, size_bytes = frames.total(), "checkpoint over the size limit dropped");
+            return Ok(false);
+        }
+        for body in frames {
+            if *shutdown.borrow() {
+                return Err(io::Error::other("transport shut down mid-checkpoint"));
+            }
+            if !self.frame(&body).await? {
+                // The peer holds part of it: only a new connection resets it.
+                return Err(io::Error::other("a checkpoint frame over the frame limit"));
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -474,24 +566,38 @@ async fn accept_task(
                     return;
                 }
             };
+            let mut pieces = Reassembler::new(cfg.checkpoint_size_bytes_max);
             loop {
+                let streaming = pieces.in_progress();
+                let max = cfg.frame_size_bytes_max;
+                let start_timeout = streaming.then_some(cfg.write_timeout);
                 let body = tokio::select! {
-                    b = session.read(&mut stream, cfg.frame_size_bytes_max, cfg.write_timeout) => b,
+                    b = session.read(&mut stream, max, start_timeout, cfg.write_timeout) => b,
                     _ = shutdown.changed() => return,
                 };
                 let body = match body {
                     Ok(b) => b,
                     Err(e) => {
-                        if e.kind() != io::ErrorKind::UnexpectedEof {
+                        if streaming {
+                            tracing::warn!(%peer, error = %e, "connection lost mid-checkpoint; partial checkpoint dropped");
+                        } else if e.kind() != io::ErrorKind::UnexpectedEof {
                             tracing::warn!(%peer, error = %e, "closing a peer connection");
                         }
                         return;
                     }
                 };
-                match PeerMessage::decode(&body) {
-                    Ok(msg) => events.received(peer, msg),
+                let frame = match Frame::decode(&body) {
+                    Ok(f) => f,
                     Err(e) => {
                         tracing::warn!(%peer, error = %e, "undecodable peer message; closing");
+                        return;
+                    }
+                };
+                match pieces.push(frame) {
+                    Ok(Some(msg)) => events.received(peer, msg),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(%peer, error = %e, "checkpoint stream refused; closing");
                         return;
                     }
                 }
@@ -527,9 +633,11 @@ mod tests {
             let (mut s, _) = listener.accept().await.expect("accept");
             let (peer, mut session) =
                 handshake_server(&mut s, &[7; 32], NodeId(2)).await.expect("handshake");
-            let first =
-                session.read(&mut s, 1 << 20, Duration::from_secs(5)).await.expect("first frame");
-            let second = session.read(&mut s, 1 << 20, Duration::from_secs(5)).await;
+            let first = session
+                .read(&mut s, 1 << 20, None, Duration::from_secs(5))
+                .await
+                .expect("first frame");
+            let second = session.read(&mut s, 1 << 20, None, Duration::from_secs(5)).await;
             (peer, first, second.is_err())
         });
         let mut c = TcpStream::connect(addr).await.expect("connect");
