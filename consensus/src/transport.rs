@@ -608,7 +608,239 @@ async fn accept_task(
 
 #[cfg(test)]
 mod tests {
+    use parking_lot::Mutex;
+    use raft::eraftpb::MessageType;
+
     use super::*;
+    use crate::checkpoint_stream::test_checkpoint;
+
+    const SECRET: [u8; 32] = [5; 32];
+    const MIB: usize = 1 << 20;
+
+    #[derive(Default)]
+    struct Recorder {
+        received: Mutex<Vec<(NodeId, PeerMessage)>>,
+        sent: Mutex<Vec<(NodeId, bool)>>,
+    }
+
+    impl TransportEvents for Recorder {
+        fn received(&self, from: NodeId, msg: PeerMessage) {
+            self.received.lock().push((from, msg));
+        }
+        fn unreachable(&self, _: NodeId) {}
+        fn checkpoint_sent(&self, peer: NodeId, delivered: bool) {
+            self.sent.lock().push((peer, delivered));
+        }
+    }
+
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Configurations of nodes 1 and 2 on 127.0.0.1 (1 MiB pieces, 4 MiB
+    /// frames), with their listeners.
+    async fn two_nodes() -> Vec<(TransportConfig, TcpListener)> {
+        let mut listeners = Vec::new();
+        let mut peers = BTreeMap::new();
+        for id in [1, 2] {
+            let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            peers.insert(NodeId(id), l.local_addr().expect("addr"));
+            listeners.push((NodeId(id), l));
+        }
+        let mut nodes = Vec::new();
+        for (id, l) in listeners {
+            let mut cfg = TransportConfig::new(id, SECRET, peers.clone());
+            cfg.checkpoint_piece_bytes = MIB;
+            cfg.frame_size_bytes_max = 4 * MIB;
+            nodes.push((cfg, l));
+        }
+        nodes
+    }
+
+    fn start(node: (TransportConfig, TcpListener)) -> (Transport, Arc<Recorder>) {
+        let rec = Arc::new(Recorder::default());
+        let t = Transport::start(node.0, node.1, rec.clone()).expect("start");
+        (t, rec)
+    }
+
+    fn raft_to_2(m: Box<Message>) -> Outbound {
+        Outbound { to: NodeId(2), message: PeerMessage::Raft(m) }
+    }
+
+    fn heartbeat() -> Box<Message> {
+        let mut m = Message::default();
+        m.set_msg_type(MessageType::MsgHeartbeat);
+        m.from = 1;
+        m.to = 2;
+        Box::new(m)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_checkpoint_arrives_whole_in_pieces() {
+        let mut nodes = two_nodes().await;
+        let (t2, rec2) = start(nodes.pop().expect("node 2"));
+        let (t1, rec1) = start(nodes.pop().expect("node 1"));
+        let m = test_checkpoint(3, 500, 10 * MIB + 12_345);
+        t1.send(raft_to_2(m.clone())).expect("queue the checkpoint");
+        t1.send(raft_to_2(heartbeat())).expect("queue a heartbeat");
+        until("both messages", || rec2.received.lock().len() == 2).await;
+        let got = rec2.received.lock().clone();
+        assert_eq!(got[0], (NodeId(1), PeerMessage::Raft(m)), "the checkpoint, byte for byte");
+        assert_eq!(got[1], (NodeId(1), PeerMessage::Raft(heartbeat())), "then the heartbeat");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), true)], "reported once, delivered");
+        t1.shutdown();
+        t2.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cut_or_stalled_stream_delivers_nothing() {
+        let mut nodes = two_nodes().await;
+        let mut receiver = nodes.pop().expect("node 2");
+        receiver.0.write_timeout = Duration::from_millis(300);
+        let addr = receiver.0.peers[&NodeId(2)];
+        let (t2, rec2) = start(receiver);
+        let m = test_checkpoint(3, 500, 5 * MIB + 7);
+        let frames: Vec<Vec<u8>> = CheckpointStream::new(m.clone(), MIB).collect();
+        assert_eq!(frames.len(), 7, "six pieces and the trailer");
+
+        // Three pieces and half the fourth, then the connection drops.
+        let mut c = TcpStream::connect(addr).await.expect("connect");
+        let mut session =
+            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
+        for f in &frames[..3] {
+            c.write_all(&session.seal(f)).await.expect("write");
+        }
+        let fourth = session.seal(&frames[3]);
+        c.write_all(&fourth[..fourth.len() / 2]).await.expect("write");
+        drop(c);
+
+        // Two pieces, then nothing: the receiver closes the connection.
+        let mut c = TcpStream::connect(addr).await.expect("connect");
+        let mut session =
+            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
+        for f in &frames[..2] {
+            c.write_all(&session.seal(f)).await.expect("write");
+        }
+        let mut buf = [0u8; 1];
+        let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await;
+        assert!(
+            matches!(closed, Ok(Ok(0) | Err(_))),
+            "a stalled stream must be closed: {closed:?}"
+        );
+        assert!(rec2.received.lock().is_empty(), "part of a checkpoint was handed over");
+
+        // A whole stream afterwards arrives.
+        let (t1, rec1) = start(nodes.pop().expect("node 1"));
+        t1.send(raft_to_2(m.clone())).expect("queue");
+        until("the checkpoint", || !rec2.received.lock().is_empty()).await;
+        until("the report", || !rec1.sent.lock().is_empty()).await;
+        assert_eq!(*rec2.received.lock(), vec![(NodeId(1), PeerMessage::Raft(m))]);
+        assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), true)]);
+        t1.shutdown();
+        t2.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpoints_over_the_limit_are_dropped_on_both_sides() {
+        let mut nodes = two_nodes().await;
+        let mut n2 = nodes.pop().expect("node 2");
+        let mut n1 = nodes.pop().expect("node 1");
+        n1.0.checkpoint_size_bytes_max = 2 * MIB;
+        n2.0.checkpoint_size_bytes_max = 2 * MIB;
+        let (t1, rec1) = start(n1);
+        let (t2, rec2) = start(n2);
+        let big = test_checkpoint(3, 500, 3 * MIB);
+
+        // The sender refuses it and says so.
+        t1.send(raft_to_2(big.clone())).expect("queue");
+        t1.send(raft_to_2(heartbeat())).expect("queue");
+        until("the heartbeat", || !rec2.received.lock().is_empty()).await;
+        assert_eq!(*rec2.received.lock(), vec![(NodeId(1), PeerMessage::Raft(heartbeat()))]);
+        assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), false)]);
+
+        // A receiver refuses one over its own limit (here from a raw peer
+        // that ignores the sender's limit) and closes the connection.
+        let mut c = TcpStream::connect(t2.local_addr()).await.expect("connect");
+        let mut session =
+            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
+        let first = CheckpointStream::new(big, MIB).next().expect("a piece");
+        c.write_all(&session.seal(&first)).await.expect("write");
+        let mut buf = [0u8; 1];
+        let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await;
+        assert!(matches!(closed, Ok(Ok(0) | Err(_))), "not closed: {closed:?}");
+        assert_eq!(rec2.received.lock().len(), 1);
+        t1.shutdown();
+        t2.shutdown();
+    }
+
+    /// Node 2 played by hand: accept one connection and authenticate it.
+    async fn accept_one(listener: &TcpListener) -> (TcpStream, Session) {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let (peer, session) =
+            handshake_server(&mut s, &SECRET, NodeId(2)).await.expect("handshake");
+        assert_eq!(peer, NodeId(1));
+        (s, session)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_piece_has_its_own_deadline() {
+        let mut nodes = two_nodes().await;
+        let (_, listener) = nodes.pop().expect("node 2");
+        let mut n1 = nodes.pop().expect("node 1");
+        n1.0.write_timeout = Duration::from_millis(500);
+        n1.0.message_deadline = Duration::from_millis(300);
+        let (t1, rec1) = start(n1);
+        let m = test_checkpoint(3, 500, 16 * MIB);
+        t1.send(raft_to_2(m.clone())).expect("queue");
+        // A slow link: 1 MiB every 150 ms, so the whole takes longer than
+        // one write deadline and than the queued-message deadline.
+        let started = Instant::now();
+        let (mut s, mut session) = accept_one(&listener).await;
+        let mut pieces = Reassembler::new(64 * MIB);
+        let got = loop {
+            let body = session.read(&mut s, 4 * MIB, None, Duration::from_secs(5)).await;
+            let body = body.expect("frame");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let frame = Frame::decode(&body).expect("decode");
+            if let Some(m) = pieces.push(frame).expect("a good stream") {
+                break m;
+            }
+        };
+        assert!(started.elapsed() > Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(got, PeerMessage::Raft(m));
+        until("the report", || !rec1.sent.lock().is_empty()).await;
+        assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), true)]);
+        t1.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_receiver_fails_the_checkpoint_once() {
+        let mut nodes = two_nodes().await;
+        let (_, listener) = nodes.pop().expect("node 2");
+        let mut n1 = nodes.pop().expect("node 1");
+        n1.0.write_timeout = Duration::from_millis(200);
+        let (t1, rec1) = start(n1);
+        // More than the socket buffers hold, and never read.
+        t1.send(raft_to_2(test_checkpoint(3, 500, 32 * MIB))).expect("queue");
+        let _held = accept_one(&listener).await;
+        until("the report", || !rec1.sent.lock().is_empty()).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), false)]);
+        t1.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_piece_must_fit_in_a_frame() {
+        let (mut cfg, l) = two_nodes().await.remove(0);
+        cfg.checkpoint_piece_bytes = cfg.frame_size_bytes_max;
+        let r = Transport::start(cfg, l, Arc::new(Recorder::default()));
+        assert_eq!(r.map(|_| ()).map_err(|e| e.kind()), Err(io::ErrorKind::InvalidInput));
+    }
 
     #[tokio::test]
     async fn handshake_needs_the_secret() {
