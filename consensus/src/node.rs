@@ -63,8 +63,10 @@ pub struct Config {
     /// Take a checkpoint and compact the log every this many applied entries.
     pub checkpoint_interval_entries: u64,
     /// Checkpoints larger than this are not taken (the log is then not
-    /// compacted, and an error is logged). raft-rs sends a checkpoint as one
-    /// message, so this also bounds the largest message.
+    /// compacted, and an error is logged). A checkpoint is held in memory
+    /// whole; the transport sends it to a follower in pieces, and accepts
+    /// up to its own `TransportConfig::checkpoint_size_bytes_max`: keep the
+    /// two equal.
     pub checkpoint_size_bytes_max: usize,
     /// Most proposals of this node's callers waiting at once.
     pub pending_proposals_max: usize,
@@ -99,7 +101,7 @@ impl Config {
             uncommitted_size_bytes_max: 64 << 20,
             committed_per_ready_bytes_max: 16 << 20,
             checkpoint_interval_entries: 10_000,
-            checkpoint_size_bytes_max: 64 << 20,
+            checkpoint_size_bytes_max: 1 << 30,
             pending_proposals_max: 256,
             pending_reads_max: 1024,
             proposal_size_bytes_max: 1 << 20,

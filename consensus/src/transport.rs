@@ -83,7 +83,8 @@ pub struct TransportConfig {
     pub frame_size_bytes_max: usize,
     /// A checkpoint with more data than this is sent in pieces this large.
     pub checkpoint_piece_bytes: usize,
-    /// Largest checkpoint sent or received (as `Config`'s).
+    /// Largest checkpoint sent or received; keep it equal to
+    /// `Config::checkpoint_size_bytes_max`.
     pub checkpoint_size_bytes_max: usize,
     /// A queued message older than this is dropped instead of sent.
     pub message_deadline: Duration,
@@ -116,9 +117,9 @@ impl TransportConfig {
             secret,
             peers,
             queue_len: 1024,
-            frame_size_bytes_max: 80 << 20,
+            frame_size_bytes_max: 4 << 20,
             checkpoint_piece_bytes: 1 << 20,
-            checkpoint_size_bytes_max: 64 << 20,
+            checkpoint_size_bytes_max: 1 << 30,
             message_deadline: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
             handshake_timeout: Duration::from_secs(2),
@@ -832,6 +833,50 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(*rec1.sent.lock(), vec![(NodeId(2), false)]);
         t1.shutdown();
+    }
+
+    /// The default frame limit holds the largest append the default node
+    /// configuration lets raft send: entries up to `append_size_bytes_max`
+    /// (tiny ones: the most encoding per byte), or one entry of the largest
+    /// proposal (raft sends at least one); and a checkpoint piece.
+    #[test]
+    fn the_default_frame_limit_holds_the_largest_append() {
+        use protobuf::Message as _;
+        use raft::eraftpb::Entry;
+
+        let node = crate::Config::new(NodeId(1));
+        let t = TransportConfig::new(NodeId(1), SECRET, BTreeMap::new());
+        assert_eq!(t.checkpoint_size_bytes_max, node.checkpoint_size_bytes_max);
+        assert!(
+            1 + PIECE_HEADER_BYTES + t.checkpoint_piece_bytes + MAC_BYTES <= t.frame_size_bytes_max
+        );
+        let fits = |entries: Vec<Entry>| {
+            let mut m = heartbeat();
+            m.set_msg_type(MessageType::MsgAppend);
+            (m.term, m.index, m.log_term, m.commit) = (u64::MAX, u64::MAX, u64::MAX, u64::MAX);
+            m.set_entries(entries.into());
+            1 + PeerMessage::Raft(m).encode().len() + MAC_BYTES <= t.frame_size_bytes_max
+        };
+        let entry = |data: Vec<u8>| {
+            let mut e = Entry::default();
+            (e.term, e.index) = (u64::MAX, u64::MAX);
+            e.set_data(data.into());
+            e
+        };
+        let request_id = crate::RequestId { node: NodeId(u64::MAX), seq: u64::MAX };
+        let payload = vec![7; node.proposal_size_bytes_max];
+        assert!(fits(vec![entry(crate::Proposal { request_id, payload }.encode())]));
+        let mut tiny = Vec::new();
+        let mut size = 0;
+        loop {
+            let e = entry(vec![1]);
+            size += u64::from(e.compute_size());
+            if size > node.append_size_bytes_max {
+                break;
+            }
+            tiny.push(e);
+        }
+        assert!(fits(tiny));
     }
 
     #[tokio::test]
