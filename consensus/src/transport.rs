@@ -710,29 +710,14 @@ mod tests {
         assert_eq!(frames.len(), 7, "six pieces and the trailer");
 
         // Three pieces and half the fourth, then the connection drops.
-        let mut c = TcpStream::connect(addr).await.expect("connect");
-        let mut session =
-            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
-        for f in &frames[..3] {
-            c.write_all(&session.seal(f)).await.expect("write");
-        }
+        let (mut c, mut session) = connect_and_send(addr, &frames[..3]).await;
         let fourth = session.seal(&frames[3]);
         c.write_all(&fourth[..fourth.len() / 2]).await.expect("write");
         drop(c);
 
         // Two pieces, then nothing: the receiver closes the connection.
-        let mut c = TcpStream::connect(addr).await.expect("connect");
-        let mut session =
-            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
-        for f in &frames[..2] {
-            c.write_all(&session.seal(f)).await.expect("write");
-        }
-        let mut buf = [0u8; 1];
-        let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await;
-        assert!(
-            matches!(closed, Ok(Ok(0) | Err(_))),
-            "a stalled stream must be closed: {closed:?}"
-        );
+        let (mut c, _) = connect_and_send(addr, &frames[..2]).await;
+        assert_closed(&mut c, "a stalled stream").await;
         assert!(rec2.received.lock().is_empty(), "part of a checkpoint was handed over");
 
         // A whole stream afterwards arrives.
@@ -766,17 +751,31 @@ mod tests {
 
         // A receiver refuses one over its own limit (here from a raw peer
         // that ignores the sender's limit) and closes the connection.
-        let mut c = TcpStream::connect(t2.local_addr()).await.expect("connect");
-        let mut session =
-            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
-        let first = CheckpointStream::new(big, MIB).next().expect("a piece");
-        c.write_all(&session.seal(&first)).await.expect("write");
-        let mut buf = [0u8; 1];
-        let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await;
-        assert!(matches!(closed, Ok(Ok(0) | Err(_))), "not closed: {closed:?}");
+        let first = CheckpointStream::new(big, MIB).take(1).collect::<Vec<_>>();
+        let (mut c, _) = connect_and_send(t2.local_addr(), &first).await;
+        assert_closed(&mut c, "a checkpoint over the limit").await;
         assert_eq!(rec2.received.lock().len(), 1);
         t1.shutdown();
         t2.shutdown();
+    }
+
+    /// Node 1 played by hand: connect to node 2, authenticate, send
+    /// `frames`.
+    async fn connect_and_send(addr: SocketAddr, frames: &[Vec<u8>]) -> (TcpStream, Session) {
+        let mut c = TcpStream::connect(addr).await.expect("connect");
+        let mut session =
+            handshake_client(&mut c, &SECRET, NodeId(1), NodeId(2)).await.expect("handshake");
+        for f in frames {
+            c.write_all(&session.seal(f)).await.expect("write");
+        }
+        (c, session)
+    }
+
+    /// The peer closes `c` within 5 s.
+    async fn assert_closed(c: &mut TcpStream, what: &str) {
+        let mut buf = [0u8; 1];
+        let closed = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await;
+        assert!(matches!(closed, Ok(Ok(0) | Err(_))), "{what} must be closed: {closed:?}");
     }
 
     /// Node 2 played by hand: accept one connection and authenticate it.
