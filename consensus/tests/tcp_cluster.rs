@@ -1,24 +1,33 @@
 //! Three drivers over the real TCP transport on 127.0.0.1: they elect a
 //! leader, replicate proposals made at every node (followers forward to the
 //! leader), answer linearizable reads, and a peer without the cluster
-//! secret is refused.
+//! secret is refused; a node started late catches up through a checkpoint
+//! larger than a frame, sent in pieces.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use consensus::{
-    Config, DriverConfig, LogIndex, Node, NodeId, ProposalOutcome, RaftDriver, Role, StateMachine,
-    Transport, TransportConfig,
+    Config, DriverConfig, DriverHandle, LogIndex, Node, NodeId, ProposalOutcome, RaftDriver, Role,
+    StateMachine, Transport, TransportConfig,
 };
 use store::{KvStore, MemStore};
 use tokio::net::TcpListener;
 
-/// Sums the payload bytes it is given.
+/// Sums the payload bytes it is given; its checkpoint carries `pad` more
+/// bytes (a pattern checked on restore), to make it large.
 #[derive(Default)]
 struct Sum {
     total: u64,
     count: u64,
+    pad: usize,
+}
+
+fn pad_byte(i: usize) -> u8 {
+    (i % 251) as u8
 }
 
 impl StateMachine for Sum {
@@ -30,11 +39,16 @@ impl StateMachine for Sum {
     fn checkpoint(&self) -> Vec<u8> {
         let mut v = self.total.to_le_bytes().to_vec();
         v.extend_from_slice(&self.count.to_le_bytes());
+        v.extend((0..self.pad).map(pad_byte));
         v
     }
     fn restore(&mut self, b: &[u8]) -> Result<(), String> {
-        if b.len() != 16 {
+        if b.len() != 16 + self.pad {
             return Err("length".into());
+        }
+        let (b, pad) = b.split_at(16);
+        if pad.iter().enumerate().any(|(i, p)| *p != pad_byte(i)) {
+            return Err("padding".into());
         }
         let (t, c) = b.split_at(8);
         self.total = u64::from_le_bytes(t.try_into().map_err(|_| "total")?);
@@ -45,60 +59,74 @@ impl StateMachine for Sum {
 
 const SECRET: [u8; 32] = [42; 32];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_drivers_elect_replicate_and_read() {
-    let ids: Vec<NodeId> = (1..=3).map(NodeId).collect();
+/// A bootstrapped member of `ids` running on its own driver thread and
+/// transport.
+struct Member {
+    handle: DriverHandle<Sum>,
+    transport: Transport,
+    thread: JoinHandle<()>,
+}
+
+async fn listeners(ids: &[NodeId]) -> (Vec<TcpListener>, BTreeMap<NodeId, SocketAddr>) {
     let mut listeners = Vec::new();
     let mut addrs = BTreeMap::new();
-    for id in &ids {
+    for id in ids {
         let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         addrs.insert(*id, l.local_addr().expect("addr"));
         listeners.push(l);
     }
-    let dcfg = DriverConfig { tick_interval: Duration::from_millis(10), input_queue_len: 1024 };
-    let mut handles = Vec::new();
-    let mut transports = Vec::new();
-    let mut threads = Vec::new();
-    for (id, listener) in ids.iter().zip(listeners) {
-        let store: Arc<dyn KvStore> = Arc::new(MemStore::new());
-        Node::bootstrap(store.clone(), b"raft/", &ids, Sum::default()).expect("bootstrap");
-        let mut cfg = Config::new(*id);
-        cfg.checkpoint_interval_entries = 16;
-        let node = Node::open(cfg, store, Sum::default()).expect("open");
-        let (handle, inbox) = RaftDriver::channel::<Sum>(&dcfg);
-        let tcfg = TransportConfig::new(*id, SECRET, addrs.clone());
-        let transport =
-            Transport::start(tcfg, listener, Arc::new(handle.clone())).expect("transport");
-        let t = transport.clone();
-        let sink = Box::new(move |ob| {
-            let _ = t.send(ob);
-        });
-        threads.push(inbox.spawn(node, sink).expect("spawn"));
-        handles.push(handle);
-        transports.push(transport);
-    }
+    (listeners, addrs)
+}
 
-    // A leader is elected.
+fn start_member(
+    id: NodeId,
+    ids: &[NodeId],
+    listener: TcpListener,
+    addrs: &BTreeMap<NodeId, SocketAddr>,
+    pad: usize,
+) -> Member {
+    let dcfg = DriverConfig { tick_interval: Duration::from_millis(10), input_queue_len: 1024 };
+    let store: Arc<dyn KvStore> = Arc::new(MemStore::new());
+    let sum = || Sum { pad, ..Sum::default() };
+    Node::bootstrap(store.clone(), b"raft/", ids, sum()).expect("bootstrap");
+    let mut cfg = Config::new(id);
+    cfg.checkpoint_interval_entries = 16;
+    let node = Node::open(cfg, store, sum()).expect("open");
+    let (handle, inbox) = RaftDriver::channel::<Sum>(&dcfg);
+    let tcfg = TransportConfig::new(id, SECRET, addrs.clone());
+    let transport = Transport::start(tcfg, listener, Arc::new(handle.clone())).expect("transport");
+    let t = transport.clone();
+    let sink = Box::new(move |ob| {
+        let _ = t.send(ob);
+    });
+    let thread = inbox.spawn(node, sink).expect("spawn");
+    Member { handle, transport, thread }
+}
+
+async fn wait_for_one_leader(handles: &[DriverHandle<Sum>]) -> NodeId {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let leader = loop {
+    loop {
         let mut leaders = Vec::new();
-        for h in &handles {
+        for h in handles {
             let st = h.status().await.expect("status");
             if st.role == Role::Leader {
                 leaders.push(st.id);
             }
         }
         if leaders.len() == 1 {
-            break leaders[0];
+            return leaders[0];
         }
         assert!(tokio::time::Instant::now() < deadline, "no leader elected");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    }
+}
 
-    // Every node proposes; followers forward to the leader.
+/// `rounds` proposals at every handle, each applied (retried with the same
+/// id while the outcome is unknown); returns the sum they add.
+async fn propose_rounds(handles: &[DriverHandle<Sum>], rounds: u8) -> u64 {
     let mut expected = 0u64;
-    for round in 0..20u8 {
-        for h in &handles {
+    for round in 0..rounds {
+        for h in handles {
             let id = h.next_request_id().await.expect("request id");
             let payload = vec![round, 1];
             expected += u64::from(round) + 1;
@@ -111,6 +139,32 @@ async fn three_drivers_elect_replicate_and_read() {
             assert!(matches!(outcome, ProposalOutcome::Applied { .. }), "{outcome:?}");
         }
     }
+    expected
+}
+
+fn stop(members: Vec<Member>) {
+    for m in &members {
+        m.handle.stop();
+        m.transport.shutdown();
+    }
+    for m in members {
+        m.thread.join().expect("driver thread");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_drivers_elect_replicate_and_read() {
+    let ids: Vec<NodeId> = (1..=3).map(NodeId).collect();
+    let (listeners, addrs) = listeners(&ids).await;
+    let members: Vec<Member> =
+        ids.iter().zip(listeners).map(|(id, l)| start_member(*id, &ids, l, &addrs, 0)).collect();
+    let handles: Vec<DriverHandle<Sum>> = members.iter().map(|m| m.handle.clone()).collect();
+
+    // A leader is elected.
+    let leader = wait_for_one_leader(&handles).await;
+
+    // Every node proposes; followers forward to the leader.
+    let expected = propose_rounds(&handles, 20).await;
 
     // Linearizable reads see every acknowledged proposal, on every node.
     for h in &handles {
@@ -143,12 +197,44 @@ async fn three_drivers_elect_replicate_and_read() {
     let (total, _) = handles[1].read(|s: &Sum| (s.total, s.count)).await.expect("read");
     assert_eq!(total, expected, "an unauthenticated peer's proposal was applied");
     intruder.shutdown();
+    stop(members);
+}
 
-    for (h, t) in handles.iter().zip(&transports) {
-        h.stop();
-        t.shutdown();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_node_catches_up_through_a_checkpoint_in_pieces() {
+    // 6 MiB of checkpoint: more than a frame (4 MiB), so it must go in
+    // pieces (1 MiB).
+    let pad = 6 << 20;
+    let ids: Vec<NodeId> = (1..=3).map(NodeId).collect();
+    let (mut listeners, addrs) = listeners(&ids).await;
+    let late_listener = listeners.pop().expect("node 3");
+    let mut members: Vec<Member> = ids[..2]
+        .iter()
+        .zip(listeners)
+        .map(|(id, l)| start_member(*id, &ids, l, &addrs, pad))
+        .collect();
+    let handles: Vec<DriverHandle<Sum>> = members.iter().map(|m| m.handle.clone()).collect();
+    wait_for_one_leader(&handles).await;
+    let expected = propose_rounds(&handles, 20).await;
+    for h in &handles {
+        let st = h.status().await.expect("status");
+        assert!(st.checkpoint_index > LogIndex(2), "not compacted: {st:?}");
     }
-    for th in threads {
-        th.join().expect("driver thread");
+
+    // Node 3 only has the bootstrap checkpoint; the log it needs is gone.
+    members.push(start_member(ids[2], &ids, late_listener, &addrs, pad));
+    let late = members[2].handle.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(read) = late.read(|s: &Sum| (s.total, s.count)).await {
+            if read == (expected, 40) {
+                break;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "node 3 never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let st = late.status().await.expect("status");
+    assert!(st.checkpoint_index > LogIndex(2), "caught up without a checkpoint: {st:?}");
+    stop(members);
 }
