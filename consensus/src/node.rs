@@ -81,7 +81,10 @@ pub struct Config {
     /// A ReadIndex request not answered after this many ticks fails.
     pub read_timeout_ticks: u64,
     /// A leader whose checkpoint to a follower is unacknowledged for this
-    /// many ticks reports it failed, so raft sends it again.
+    /// many ticks reports it failed, so raft sends it again. The count runs
+    /// while the transport streams it: a shorter time than a large
+    /// checkpoint's transfer queues needless new sends (they expire in the
+    /// queue; the first one still arrives).
     pub checkpoint_send_timeout_ticks: u64,
     /// Seed of the node's election-timeout draws.
     pub rng_seed: u64,
