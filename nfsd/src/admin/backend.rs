@@ -271,6 +271,30 @@ pub struct RaftCounters {
     pub proposals_total: u64,
     /// Chunk copies made by repair after membership changes.
     pub chunks_repaired_total: u64,
+    /// The data plane's counters.
+    pub chunks: ChunkCounters,
+}
+
+/// Counters of the data plane (chunk pieces read and written) since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkCounters {
+    /// Pieces written for this node's NFS clients, each on its whole write set.
+    pub writes_total: u64,
+    /// Their bytes (counted once, not once per replica).
+    pub write_bytes_total: u64,
+    /// Writes this node applied for a peer, as a chunk's primary or replica.
+    pub peer_writes_total: u64,
+    /// Write attempts that failed on a placement and were tried again.
+    pub write_retries_total: u64,
+    /// Pieces read for this node's clients from its own copy.
+    pub reads_local_total: u64,
+    /// Pieces read for this node's clients from a peer's copy.
+    pub reads_remote_total: u64,
+    /// Their bytes.
+    pub read_bytes_total: u64,
+    /// Copies that could not serve a read (checksum error, node down): the
+    /// next copy was asked.
+    pub read_failovers_total: u64,
 }
 
 /// A standalone node's status, for the tests of the CLI table and of the

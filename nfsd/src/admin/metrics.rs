@@ -57,6 +57,44 @@ pub async fn render<B: AdminBackend>(
             "Chunk copies made by repair after membership changes.",
         );
         let _ = writeln!(out, "cairn_chunks_repaired_total {}", c.chunks_repaired_total);
+        let k = &c.chunks;
+        for (name, help, v) in [
+            (
+                "cairn_chunk_writes_total",
+                "Chunk pieces written for this node's clients, each on its whole write set.",
+                k.writes_total,
+            ),
+            ("cairn_chunk_write_bytes_total", "Bytes of those pieces.", k.write_bytes_total),
+            (
+                "cairn_chunk_peer_writes_total",
+                "Chunk writes applied here for a peer, as primary or replica.",
+                k.peer_writes_total,
+            ),
+            (
+                "cairn_chunk_write_retries_total",
+                "Chunk writes tried again after a placement failed.",
+                k.write_retries_total,
+            ),
+            ("cairn_chunk_read_bytes_total", "Bytes of chunk pieces read.", k.read_bytes_total),
+            (
+                "cairn_chunk_read_failovers_total",
+                "Chunk copies that could not serve a read (checksum error, node down).",
+                k.read_failovers_total,
+            ),
+        ] {
+            header(out, name, "counter", help);
+            let _ = writeln!(out, "{name} {v}");
+        }
+        header(
+            out,
+            "cairn_chunk_reads_total",
+            "counter",
+            "Chunk pieces read for this node's clients, by where the copy was.",
+        );
+        let _ =
+            writeln!(out, "cairn_chunk_reads_total{{source=\"local\"}} {}", k.reads_local_total);
+        let _ =
+            writeln!(out, "cairn_chunk_reads_total{{source=\"remote\"}} {}", k.reads_remote_total);
     }
     if let Some(s) = backend.storage().await {
         for (name, help, v) in [

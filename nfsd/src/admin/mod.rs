@@ -26,8 +26,8 @@ mod routes;
 mod standalone;
 
 pub use backend::{
-    AdminBackend, AdminError, ClusterStatus, ExportInfo, Health, Member, NewNode, NodeChange,
-    RaftCounters, Role, StorageStats,
+    AdminBackend, AdminError, ChunkCounters, ClusterStatus, ExportInfo, Health, Member, NewNode,
+    NodeChange, RaftCounters, Role, StorageStats,
 };
 pub use routes::{Access, Route, FORWARD_HOPS_HEADER, OPENAPI_JSON, ROUTES};
 pub use standalone::StandaloneNode;
@@ -192,7 +192,11 @@ mod tests {
             None
         }
         fn raft_counters(&self) -> Option<RaftCounters> {
-            Some(RaftCounters { proposals_total: 5, chunks_repaired_total: 0 })
+            Some(RaftCounters {
+                proposals_total: 5,
+                chunks_repaired_total: 0,
+                chunks: ChunkCounters { reads_remote_total: 7, ..Default::default() },
+            })
         }
     }
 
@@ -232,6 +236,8 @@ mod tests {
             "cairn_raft_is_leader 1",
             "cairn_raft_proposals_total 5",
             "cairn_cluster_map_version 2",
+            "cairn_chunk_reads_total{source=\"remote\"} 7",
+            "cairn_chunk_reads_total{source=\"local\"} 0",
         ] {
             assert!(answers[1].1.contains(line), "{line} missing:\n{}", answers[1].1);
         }

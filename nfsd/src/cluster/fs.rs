@@ -45,6 +45,23 @@ pub const READ_INDEX_WAIT: Duration = Duration::from_secs(2);
 /// Attempts of a write with a fresh placement after a replica failed.
 const WRITE_ATTEMPTS_MAX: usize = 4;
 const LOCK_STRIPES: usize = 256;
+
+/// See [`crate::admin::ChunkCounters`].
+#[derive(Default)]
+struct DataCounters {
+    writes: AtomicU64,
+    write_bytes: AtomicU64,
+    peer_writes: AtomicU64,
+    write_retries: AtomicU64,
+    reads_local: AtomicU64,
+    reads_remote: AtomicU64,
+    read_bytes: AtomicU64,
+    read_failovers: AtomicU64,
+}
+
+fn bump(a: &AtomicU64, n: u64) {
+    a.fetch_add(n, Ordering::Relaxed);
+}
 /// Bytes per request when copying a chunk from a peer.
 const COPY_PIECE_BYTES: u64 = 1 << 20;
 
@@ -63,6 +80,8 @@ pub struct ClusterNodeFs {
     previous: parking_lot::RwLock<Option<Arc<super::ClusterState>>>,
     /// Chunk copies made by repair (metric).
     repaired: AtomicU64,
+    /// The data plane's other counters (metrics).
+    counters: DataCounters,
     /// Chunk copies of a file whose inode records none, and of a new file
     /// outside every export with its own count.
     replicas: usize,
@@ -110,6 +129,7 @@ impl ClusterNodeFs {
             map: parking_lot::RwLock::new(Arc::new(map)),
             previous: parking_lot::RwLock::new(None),
             repaired: AtomicU64::new(0),
+            counters: DataCounters::default(),
             replicas: replicas.max(1),
             export_replicas,
             chunks_dir,
@@ -164,6 +184,22 @@ impl ClusterNodeFs {
     /// Chunk copies made by repair since the start.
     pub fn chunks_repaired(&self) -> u64 {
         self.repaired.load(Ordering::Relaxed)
+    }
+
+    /// The data plane's counters since the start.
+    pub fn chunk_counters(&self) -> crate::admin::ChunkCounters {
+        let c = &self.counters;
+        let v = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        crate::admin::ChunkCounters {
+            writes_total: v(&c.writes),
+            write_bytes_total: v(&c.write_bytes),
+            peer_writes_total: v(&c.peer_writes),
+            write_retries_total: v(&c.write_retries),
+            reads_local_total: v(&c.reads_local),
+            reads_remote_total: v(&c.reads_remote),
+            read_bytes_total: v(&c.read_bytes),
+            read_failovers_total: v(&c.read_failovers),
+        }
     }
 
     /// Chunk copies of a file without its own count (at most the eligible
@@ -620,6 +656,7 @@ impl ClusterNodeFs {
         let mut last = String::new();
         for attempt in 0..WRITE_ATTEMPTS_MAX {
             if attempt > 0 {
+                bump(&self.counters.write_retries, 1);
                 tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
             }
             let set = self.write_set(ino, chunk);
@@ -646,7 +683,11 @@ impl ClusterNodeFs {
                 }
             };
             match resp.status {
-                Status::Ok => return Ok(()),
+                Status::Ok => {
+                    bump(&self.counters.writes, 1);
+                    bump(&self.counters.write_bytes, data.len() as u64);
+                    return Ok(());
+                }
                 Status::NoSpace => return Err(FsError::NoSpace),
                 _ => last = String::from_utf8_lossy(&resp.data).to_string(),
             }
@@ -663,8 +704,13 @@ impl ClusterNodeFs {
         if self.holds(ino, chunk) && !self.is_syncing() && self.has_chunk(ino, chunk) {
             tried_local = true;
             match self.read_local(ino, chunk, off, len).await {
-                Ok(d) => return Ok(d),
+                Ok(d) => {
+                    bump(&self.counters.reads_local, 1);
+                    bump(&self.counters.read_bytes, d.len() as u64);
+                    return Ok(d);
+                }
                 Err(e) => {
+                    bump(&self.counters.read_failovers, 1);
                     tracing::warn!(ino, chunk, error = %e, "local copy unreadable, reading a replica")
                 }
             }
@@ -684,13 +730,17 @@ impl ClusterNodeFs {
                 asked += 1;
                 match self.peers.call(n, &req).await {
                     Ok(r) if r.status == Status::Ok && r.data.len() == len as usize => {
-                        return Ok(r.data)
+                        bump(&self.counters.reads_remote, 1);
+                        bump(&self.counters.read_bytes, r.data.len() as u64);
+                        return Ok(r.data);
                     }
                     Ok(r) if r.status == Status::Absent => absent += 1,
                     Ok(r) => {
+                        bump(&self.counters.read_failovers, 1);
                         tracing::warn!(ino, chunk, node = n, status = ?r.status, "replica could not serve a read")
                     }
                     Err(e) => {
+                        bump(&self.counters.read_failovers, 1);
                         tracing::warn!(ino, chunk, node = n, error = %e, "replica unreachable for a read")
                     }
                 }
@@ -1050,6 +1100,7 @@ impl Handler for ClusterNodeFs {
                 data: Vec::new(),
             },
             Request::Write { ino, chunk, offset, sync, forward, data } => {
+                bump(&self.counters.peer_writes, 1);
                 if forward.is_empty() {
                     let _order = self.hold_range(ino, chunk, offset, data.len()).await;
                     match self.write_local(ino, chunk, offset, data, sync).await {

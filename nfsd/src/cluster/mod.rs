@@ -800,6 +800,7 @@ impl AdminBackend for ClusterAdmin {
         Some(RaftCounters {
             proposals_total: self.fs.proposals_total(),
             chunks_repaired_total: self.fs.chunks_repaired(),
+            chunks: self.fs.chunk_counters(),
         })
     }
 

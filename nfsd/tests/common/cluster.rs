@@ -266,6 +266,12 @@ impl Cluster {
 
     /// `cairn_chunks_repaired_total` of node `i`.
     pub fn repaired(&self, i: usize) -> u64 {
+        self.metric(i, "cairn_chunks_repaired_total ")
+    }
+
+    /// The value of the `/metrics` series of node `i` whose line starts
+    /// with `series` (name, labels and the space), 0 when absent.
+    pub fn metric(&self, i: usize, series: &str) -> u64 {
         let mut s = match TcpStream::connect_timeout(&self.nodes[i].admin, Duration::from_secs(1)) {
             Ok(s) => s,
             Err(_) => return 0,
@@ -274,9 +280,7 @@ impl Cluster {
         let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         let mut text = String::new();
         let _ = s.read_to_string(&mut text);
-        text.lines()
-            .find_map(|l| l.strip_prefix("cairn_chunks_repaired_total ")?.trim().parse().ok())
-            .unwrap_or(0)
+        text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok()).unwrap_or(0)
     }
 
     pub fn problems(&self) -> Vec<String> {
