@@ -82,8 +82,7 @@ pub async fn render<B: AdminBackend>(
                 k.read_failovers_total,
             ),
         ] {
-            header(out, name, "counter", help);
-            let _ = writeln!(out, "{name} {v}");
+            unlabelled(out, "counter", name, help, v);
         }
         header(
             out,
@@ -110,11 +109,16 @@ pub async fn render<B: AdminBackend>(
                 s.available_bytes,
             ),
         ] {
-            header(out, name, "gauge", help);
-            let _ = writeln!(out, "{name} {v}");
+            unlabelled(out, "gauge", name, help, v);
         }
     }
     nfs.render(out);
+}
+
+/// One series without labels, with its header.
+fn unlabelled(out: &mut String, kind: &str, name: &str, help: &str, v: u64) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {v}");
 }
 
 /// Membership gauges, and the Raft gauges when the node runs consensus.
