@@ -111,6 +111,10 @@ enum NodeCommand {
         /// Where it serves NFS.
         #[arg(long)]
         nfs: Option<String>,
+        /// Where its admin API listens, host:port (shown by `cluster
+        /// status`; `serve --join` records it by itself).
+        #[arg(long)]
+        admin_address: Option<String>,
         /// Its failure domain (default node-<id>).
         #[arg(long)]
         domain: Option<String>,
@@ -228,14 +232,14 @@ fn main() -> std::process::ExitCode {
             nfsd::serve::run_joining(config, data_dir, listen, join)
         }
         Command::Node {
-            what: NodeCommand::Add { admin, id, raft, replica, nfs, domain, weight },
+            what: NodeCommand::Add { admin, id, raft, replica, nfs, admin_address, domain, weight },
         } => {
             let node = nfsd::admin::NewNode {
                 id,
                 raft_address: raft,
                 replica_address: replica,
                 nfs_address: nfs,
-                admin_address: None,
+                admin_address,
                 failure_domain: domain,
                 weight,
             };

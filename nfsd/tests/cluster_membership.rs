@@ -428,7 +428,7 @@ fn cli_adds_and_removes_a_node() {
         (port(common::cluster::free_port()), port(common::cluster::free_port()), port(1));
     let add: Vec<&str> = ["node", "add", "--id", "2", "--raft", &raft, "--replica", &replica]
         .into_iter()
-        .chain(["--nfs", &nfs])
+        .chain(["--nfs", &nfs, "--admin-address", "127.0.0.1:2"])
         .chain(conn)
         .collect();
     let (ok, stdout, stderr) = cl.cli(&add);
@@ -440,8 +440,8 @@ fn cli_adds_and_removes_a_node() {
     let two = st["members"].as_array().and_then(|m| m.iter().find(|m| m["node_id"] == 2));
     let two = two.expect("node 2");
     assert_eq!(
-        (two["role"].as_str(), two["nfs_address"].as_str()),
-        (Some("learner"), Some(nfs.as_str()))
+        (two["role"].as_str(), two["nfs_address"].as_str(), two["admin_address"].as_str()),
+        (Some("learner"), Some(nfs.as_str()), Some("127.0.0.1:2"))
     );
     assert!(st["map_version"].as_u64() > Some(v0));
     assert_eq!(exported(&cl), Some(2), "two members: two copies");
