@@ -9,4 +9,5 @@ pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod local;
+mod ops;
 pub mod serve;

@@ -31,9 +31,10 @@ use layout::ChunkKey;
 use meta::{Applied, Command, CreateMode, InodeRecord, MetaReader, NewKind, ReplicatedMeta};
 
 use super::replica::{Handler, Peers, Request, Response, Status};
-use crate::local::{
-    blocking, check_mknod, check_write, chunk_error, create_mode, generation_from, granted_access,
-    live_record, lookup_child, now, read_start, readdir_in, PendingWrites, ReadStart,
+use crate::local::{blocking, chunk_error, generation_from, now, PendingWrites};
+use crate::ops::{
+    check_mknod, check_write, create_mode, granted_access, live_record, lookup_child, read_start,
+    readdir_in, ReadStart,
 };
 
 /// How long a metadata change may wait for a quorum before the client is
