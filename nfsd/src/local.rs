@@ -7,6 +7,10 @@
 //! goes to the chunk files' page cache and is fsynced by COMMIT; FILE_SYNC
 //! and DATA_SYNC writes are fsynced before the reply. The write verifier is
 //! drawn at start, so a restart (which may lose unstable data) changes it.
+//!
+//! The namespace operations (checks, commands, wcc data) are `crate::ops`,
+//! shared with the cluster back end; this file is the `ops::Backend` of a
+//! single node: local apply with group commit, and the data path.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,18 +21,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chunks::{ChunkError, ChunkStore};
 use fsapi::{
-    AccessMask, Attr, ClusterFs, CreateHow, Credentials, FileRef, FileType, FsError, FsResult,
-    FsStat, Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId,
-    SpecialKind, Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
+    Attr, ClusterFs, Credentials, FileRef, FileType, FsError, FsResult, Generation, InodeId,
+    SetAttr, Timestamp, WriteVerifier,
 };
-use meta::{Applied, Command, CreateMode, InodeRecord, Meta, NewKind};
+use meta::{Applied, Command, InodeRecord, Meta};
 use store::KvStore;
 use tokio::sync::oneshot;
 
-use crate::ops::{
-    check_mknod, check_write, create_mode, granted_access, live_record, lookup_child, read_start,
-    readdir_in, ReadStart,
-};
+use crate::ops::{self, Holds};
 
 /// Largest READ the backend serves in one call.
 pub const READ_SIZE_MAX_BYTES: u32 = 1 << 20;
@@ -60,7 +60,7 @@ pub struct LocalFs {
     reserve_bytes: u64,
     /// Files held open by NFSv4 clients, with their hold counts: removing
     /// their last name makes them orphans, freed at the last release.
-    held: parking_lot::Mutex<HashMap<InodeId, u32>>,
+    held: Holds,
 }
 
 /// How long a free-space reading is trusted.
@@ -159,7 +159,7 @@ impl LocalFs {
             pending: PendingWrites::default(),
             space: parking_lot::Mutex::new((Instant::now() - SPACE_CHECK_INTERVAL * 2, 0)),
             reserve_bytes,
-            held: parking_lot::Mutex::new(HashMap::new()),
+            held: Holds::default(),
         };
         if clean {
             // From now on a crash must be recognised as one.
@@ -186,16 +186,6 @@ impl LocalFs {
             }
         }
         Ok(fs)
-    }
-
-    /// The inode that `name` in `dir` names, when a client holds it open (so
-    /// a removal must keep it).
-    fn held_child(&self, dir: FileRef, name: &[u8]) -> Option<InodeId> {
-        if self.held.lock().is_empty() {
-            return None;
-        }
-        let child = self.meta.lookup(dir.ino, name).ok().flatten()?;
-        self.held.lock().contains_key(&child).then_some(child)
     }
 
     /// After an unclean stop: the chunk files may hold data of UNSTABLE
@@ -229,34 +219,35 @@ impl LocalFs {
         ensure_path(self, path).await
     }
 
-    /// The live record of `file` (see [`live_record`]).
-    fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
-        live_record(&*self.meta, file)
-    }
-
-    fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
-        self.attr_of_attr(&rec.to_attr(ino))
-    }
-
-    /// Allocated bytes of a regular file, from the cache when fresh.
-    fn used_bytes(&self, ino: InodeId, size: u64) -> u64 {
-        let now = Instant::now();
-        if let Some((used, at)) = self.used_cache.lock().get(&ino) {
-            if now.duration_since(*at) < USED_CACHE_TTL {
-                return *used;
+    /// Apply coalesced size/mtime changes every `PENDING_APPLY_INTERVAL`,
+    /// for as long as the file system is alive.
+    pub fn start_background(self: &Arc<Self>) {
+        let fs = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PENDING_APPLY_INTERVAL);
+            loop {
+                tick.tick().await;
+                let Some(fs) = fs.upgrade() else { return };
+                fs.apply_all_pending().await;
             }
-        }
-        let used = self.chunks.used_bytes(ino).unwrap_or(size);
-        let mut cache = self.used_cache.lock();
-        if cache.len() >= USED_CACHE_ENTRIES_MAX {
-            cache.clear();
-        }
-        cache.insert(ino, (used, now));
-        used
+        });
     }
 
-    fn file_ref(&self, ino: InodeId, attr: &Attr) -> FileRef {
-        FileRef { snapshot: SnapshotId::LIVE, ino, generation: attr.generation }
+    /// Apply every file's coalesced writes (not flushed).
+    pub async fn apply_all_pending(&self) {
+        ops::apply_all_pending(self).await
+    }
+}
+
+ops::impl_cluster_fs!(LocalFs);
+
+impl ops::Backend for LocalFs {
+    type Ns = Meta;
+    /// Inline data is flushed like any other metadata: only when asked.
+    const INLINE_WRITES_DURABLE: bool = false;
+
+    fn ns(&self) -> &Meta {
+        &self.meta
     }
 
     /// Apply a command, drop data of freed inodes, make it durable.
@@ -279,16 +270,16 @@ impl LocalFs {
         Ok(applied)
     }
 
-    fn wcc(&self, applied: &Applied, ino: InodeId) -> Wcc {
-        match applied.changed.iter().find(|(i, _, _)| *i == ino) {
-            Some((_, before, after)) => {
-                Wcc { before: *before, after: Some(self.attr_of_attr(after)) }
-            }
-            None => Wcc {
-                before: None,
-                after: self.meta.inode(ino).ok().flatten().map(|r| self.attr_of(ino, &r)),
-            },
+    async fn apply_write(&self, cmd: Command, sync: bool) -> FsResult<Applied> {
+        let applied = self.meta.apply(cmd)?;
+        if sync {
+            self.flusher.flush().await?;
         }
+        Ok(applied)
+    }
+
+    async fn catch_up(&self) -> bool {
+        false
     }
 
     /// NOSPC when writing `need` more bytes would eat into the space kept
@@ -317,65 +308,40 @@ impl LocalFs {
         Ok(())
     }
 
-    /// Apply coalesced size/mtime changes every `PENDING_APPLY_INTERVAL`,
-    /// for as long as the file system is alive.
-    pub fn start_background(self: &Arc<Self>) {
-        let fs = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(PENDING_APPLY_INTERVAL);
-            loop {
-                tick.tick().await;
-                let Some(fs) = fs.upgrade() else { return };
-                fs.apply_all_pending();
-            }
-        });
+    fn pending(&self) -> &PendingWrites {
+        &self.pending
     }
 
-    /// Record an UNSTABLE write's effect on size and mtime.
-    fn note_write(&self, ino: InodeId, end: u64, at: Timestamp) {
-        self.pending.note(ino, end, at);
+    fn held(&self) -> &Holds {
+        &self.held
     }
 
-    /// Apply the coalesced writes of `ino` to its inode record (not flushed).
-    fn apply_pending(&self, ino: InodeId) -> FsResult<()> {
-        let Some(p) = self.pending.take(ino) else { return Ok(()) };
-        let cmd = PendingWrites::command(ino, p);
-        match self.meta.apply(cmd) {
-            Ok(_) | Err(FsError::Stale) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Apply every file's coalesced writes.
-    pub fn apply_all_pending(&self) {
-        let inos = self.pending.inodes();
-        for ino in inos {
-            if let Err(e) = self.apply_pending(ino) {
-                tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
+    /// Allocated bytes of a regular file, from the cache when fresh.
+    fn used_bytes(&self, ino: InodeId, size: u64) -> u64 {
+        let now = Instant::now();
+        if let Some((used, at)) = self.used_cache.lock().get(&ino) {
+            if now.duration_since(*at) < USED_CACHE_TTL {
+                return *used;
             }
         }
-    }
-
-    fn attr_of_attr(&self, a: &Attr) -> Attr {
-        let mut a = a.clone();
-        self.pending.merge(&mut a);
-        // Inline files report their inline bytes (filled in by `meta`).
-        if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
-            a.used = self.used_bytes(a.ino, a.size);
+        let used = self.chunks.used_bytes(ino).unwrap_or(size);
+        let mut cache = self.used_cache.lock();
+        if cache.len() >= USED_CACHE_ENTRIES_MAX {
+            cache.clear();
         }
-        a
+        cache.insert(ino, (used, now));
+        used
     }
 
-    /// WRITE's reply: `len` bytes written, FILE_SYNC when `sync`.
-    fn write_reply(&self, len: u64, sync: bool, wcc: Wcc) -> WccReply<WriteReply> {
-        let committed = if sync { Stability::FileSync } else { Stability::Unstable };
-        WccReply {
-            value: WriteReply { count: len as u32, committed, verifier: self.verifier },
-            wcc,
-        }
+    fn replicas_for_new(&self, _dir: InodeId) -> u8 {
+        0
     }
 
-    /// Move an inline file's data into chunk files, durably, before the
+    fn inline_lock(&self, ino: InodeId) -> &tokio::sync::Mutex<()> {
+        &self.inline_locks[ino.0 as usize % INLINE_LOCK_STRIPES]
+    }
+
+    /// Copy the inline bytes to chunk files and fsync them before the
     /// record says so (a crash in between leaves the inline data in force
     /// and the copy is removed by recovery).
     async fn make_chunked(&self, ino: InodeId, rec: &InodeRecord) -> FsResult<()> {
@@ -392,127 +358,16 @@ impl LocalFs {
         Ok(())
     }
 
-    async fn make(
+    async fn read_chunks(
         &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        kind: NewKind,
-        mode: CreateMode,
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.record(dir)?;
-        self.check_space(0)?;
-        if attrs.size.is_some() {
-            // An UNCHECKED create may truncate an existing file: its
-            // coalesced writes must land first, or they would re-extend it.
-            if let Ok(Some(existing)) = self.meta.lookup(dir.ino, name) {
-                self.apply_pending(existing)?;
-            }
-        }
-        let t = now();
-        let applied = self
-            .apply(Command::Create {
-                parent: dir.ino,
-                name: name.to_vec(),
-                kind,
-                mode,
-                attrs,
-                cred: cred.clone(),
-                now: t,
-                generation: generation_from(t),
-                chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
-                replicas: 0,
-            })
-            .await?;
-        let (ino, attr) = applied
-            .object
-            .clone()
-            .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
-        let attr = self.attr_of_attr(&attr);
-        Ok(WccReply { value: (self.file_ref(ino, &attr), attr), wcc: self.wcc(&applied, dir.ino) })
-    }
-}
-
-impl ClusterFs for LocalFs {
-    fn root(&self) -> FileRef {
-        FileRef { snapshot: SnapshotId::LIVE, ino: InodeId::ROOT, generation: Generation(1) }
-    }
-
-    async fn getattr(&self, file: FileRef) -> FsResult<Attr> {
-        let rec = self.record(file)?;
-        Ok(self.attr_of(file.ino, &rec))
-    }
-
-    async fn setattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        set: SetAttr,
-        guard_ctime: Option<Timestamp>,
-    ) -> FsResult<WccReply<()>> {
-        self.record(file)?;
-        self.apply_pending(file.ino)?;
-        let applied = self
-            .apply(Command::SetAttr {
-                ino: file.ino,
-                set,
-                guard_ctime,
-                cred: cred.clone(),
-                now: now(),
-            })
-            .await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
-    }
-
-    async fn lookup(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<(FileRef, Attr)> {
-        let (ino, child) = lookup_child(&*self.meta, cred, dir, name)?;
-        let attr = self.attr_of(ino, &child);
-        Ok((self.file_ref(ino, &attr), attr))
-    }
-
-    async fn access(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        wanted: AccessMask,
-    ) -> FsResult<(AccessMask, Attr)> {
-        let rec = self.record(file)?;
-        let attr = self.attr_of(file.ino, &rec);
-        Ok((granted_access(&attr, cred, wanted), attr))
-    }
-
-    async fn readlink(&self, _cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
-        let rec = self.record(file)?;
-        if rec.ftype != FileType::Symlink {
-            return Err(FsError::Invalid("not a symbolic link"));
-        }
-        let attr = self.attr_of(file.ino, &rec);
-        Ok((rec.target, attr))
-    }
-
-    async fn read(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
+        ino: InodeId,
+        rec: &InodeRecord,
         offset: u64,
-        count: u32,
-    ) -> FsResult<ReadReply> {
-        let rec = self.record(file)?;
-        let attr = self.attr_of(file.ino, &rec);
-        let (n, attr) = match read_start(&rec, attr, cred, offset, count)? {
-            ReadStart::Done(reply) => return Ok(reply),
-            ReadStart::Chunked(n, attr) => (n, attr),
-        };
-        let size = attr.size;
+        n: u64,
+    ) -> FsResult<Vec<u8>> {
         let chunks = self.chunks.clone();
-        let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
-        let data = blocking(move || {
+        let chunk_size = rec.chunk_size as u64;
+        blocking(move || {
             let in_chunk = offset % chunk_size;
             if in_chunk + n <= chunk_size {
                 // Within one chunk (the common case): no copy.
@@ -529,47 +384,19 @@ impl ClusterFs for LocalFs {
             }
             Ok(out)
         })
-        .await?;
-        Ok(ReadReply { eof: offset + n >= size, data, attr })
+        .await
     }
 
-    async fn write(
+    async fn write_chunks(
         &self,
-        cred: &Credentials,
-        file: FileRef,
+        ino: InodeId,
+        rec: &InodeRecord,
         offset: u64,
         data: Vec<u8>,
-        stable: Stability,
-    ) -> FsResult<WccReply<WriteReply>> {
-        let rec = self.record(file)?;
-        let len = data.len() as u64;
-        let end = check_write(&rec, file.ino, cred, offset, len)?;
-        let sync = stable != Stability::Unstable;
-        self.check_space(len)?;
-        let mut rec = rec;
-        if !rec.chunked {
-            let _serial = self.inline_locks[file.ino.0 as usize % INLINE_LOCK_STRIPES].lock().await;
-            rec = self.record(file)?;
-            if !rec.chunked {
-                if end <= meta::INLINE_DATA_MAX_BYTES {
-                    let applied = self.meta.apply(Command::WriteInline {
-                        ino: file.ino,
-                        offset,
-                        data,
-                        cred: cred.clone(),
-                        now: now(),
-                    })?;
-                    if sync {
-                        self.flusher.flush().await?;
-                    }
-                    return Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)));
-                }
-                self.make_chunked(file.ino, &rec).await?;
-                rec = self.record(file)?;
-            }
-        }
+        sync: bool,
+    ) -> FsResult<()> {
         let chunks = self.chunks.clone();
-        let (ino, chunk_size) = (file.ino, rec.chunk_size as u64);
+        let (len, chunk_size) = (data.len() as u64, rec.chunk_size as u64);
         blocking(move || {
             let mut pos = 0u64;
             while pos < len {
@@ -585,299 +412,30 @@ impl ClusterFs for LocalFs {
             }
             Ok(())
         })
-        .await?;
-        // Size and mtime of UNSTABLE writes are coalesced (DESIGN.md §4),
-        // except where a write must clear setuid/setgid at once.
-        let clears_mode = cred.uid != 0 && rec.mode & 0o6000 != 0;
-        if !sync && !clears_mode {
-            let before = self.attr_of(file.ino, &rec);
-            self.note_write(file.ino, end, now());
-            let after = self.attr_of(file.ino, &rec);
-            let wcc = Wcc { before: Some(WccAttr::from(&before)), after: Some(after) };
-            return Ok(self.write_reply(len, false, wcc));
-        }
-        self.apply_pending(file.ino)?;
-        let applied = self.meta.apply(Command::AfterWrite {
-            ino: file.ino,
-            end,
-            writes: 1,
-            cred: cred.clone(),
-            now: now(),
-        })?;
-        if sync {
-            self.flusher.flush().await?;
-        }
-        Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)))
+        .await
     }
 
-    async fn commit(
-        &self,
-        _cred: &Credentials,
-        file: FileRef,
-        _offset: u64,
-        _count: u32,
-    ) -> FsResult<WccReply<WriteVerifier>> {
-        let rec = self.record(file)?;
-        let before = WccAttr::from(&self.attr_of(file.ino, &rec));
-        self.apply_pending(file.ino)?;
-        let rec = self.record(file)?;
+    async fn commit_file(&self, ino: InodeId) -> FsResult<()> {
+        ops::apply_pending(self, ino).await?;
         let chunks = self.chunks.clone();
-        let ino = file.ino;
         // Data and metadata fsyncs run side by side: on a journaling file
         // system they can share one journal commit.
         let (data, meta) =
             tokio::join!(blocking(move || chunks.sync_inode(ino)), self.flusher.flush());
         data?;
-        meta?;
-        let after = self.attr_of(file.ino, &rec);
-        Ok(WccReply { value: self.verifier, wcc: Wcc { before: Some(before), after: Some(after) } })
+        meta
     }
 
-    async fn create(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        how: CreateHow,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        let (mode, attrs) = create_mode(how);
-        self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
+    fn chunk_store(&self) -> &ChunkStore {
+        &self.chunks
     }
 
-    async fn mkdir(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.make(cred, dir, name, NewKind::Directory, CreateMode::Guarded, attrs).await
-    }
-
-    async fn symlink(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        target: &[u8],
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.make(cred, dir, name, NewKind::Symlink(target.to_vec()), CreateMode::Guarded, attrs)
-            .await
-    }
-
-    async fn mknod(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        kind: SpecialKind,
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        check_mknod(cred, kind)?;
-        self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
-    }
-
-    async fn remove(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<()>> {
-        self.record(dir)?;
-        let applied = self
-            .apply(Command::Remove {
-                parent: dir.ino,
-                name: name.to_vec(),
-                directory: false,
-                cred: cred.clone(),
-                now: now(),
-                keep: self.held_child(dir, name),
-            })
-            .await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
-    }
-
-    async fn rmdir(&self, cred: &Credentials, dir: FileRef, name: &[u8]) -> FsResult<WccReply<()>> {
-        self.record(dir)?;
-        let applied = self
-            .apply(Command::Remove {
-                parent: dir.ino,
-                name: name.to_vec(),
-                directory: true,
-                cred: cred.clone(),
-                now: now(),
-                keep: None,
-            })
-            .await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, dir.ino) })
-    }
-
-    async fn rename(
-        &self,
-        cred: &Credentials,
-        from_dir: FileRef,
-        from_name: &[u8],
-        to_dir: FileRef,
-        to_name: &[u8],
-    ) -> FsResult<RenameReply> {
-        self.record(from_dir)?;
-        self.record(to_dir)?;
-        let applied = self
-            .apply(Command::Rename {
-                from: from_dir.ino,
-                from_name: from_name.to_vec(),
-                to: to_dir.ino,
-                to_name: to_name.to_vec(),
-                cred: cred.clone(),
-                now: now(),
-                keep: self.held_child(to_dir, to_name),
-            })
-            .await?;
-        Ok(RenameReply {
-            from_dir: self.wcc(&applied, from_dir.ino),
-            to_dir: self.wcc(&applied, to_dir.ino),
-        })
-    }
-
-    async fn link(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<Attr>> {
-        self.record(file)?;
-        self.record(dir)?;
-        let applied = self
-            .apply(Command::Link {
-                file: file.ino,
-                dir: dir.ino,
-                name: name.to_vec(),
-                cred: cred.clone(),
-                now: now(),
-            })
-            .await?;
-        let attr = applied
-            .object
-            .as_ref()
-            .map(|(_, a)| self.attr_of_attr(a))
-            .ok_or_else(|| FsError::ServerFault("link returned no object".into()))?;
-        Ok(WccReply { value: attr, wcc: self.wcc(&applied, dir.ino) })
-    }
-
-    async fn readdir(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        cookie: u64,
-        max_entries: usize,
-        with_attrs: bool,
-    ) -> FsResult<ReadDirReply> {
-        let rec = self.record(dir)?;
-        let attr_of = |ino: InodeId, r: &InodeRecord| self.attr_of(ino, r);
-        readdir_in(&*self.meta, attr_of, cred, dir, &rec, cookie, max_entries, with_attrs)
-    }
-
-    async fn fsstat(&self, file: FileRef) -> FsResult<(FsStat, Attr)> {
-        let rec = self.record(file)?;
-        let s = self.chunks.fs_stats().map_err(chunk_error)?;
-        let stat = FsStat {
-            total_bytes: s.total_bytes,
-            free_bytes: s.free_bytes,
-            avail_bytes: s.avail_bytes,
-            total_files: s.files_total,
-            free_files: s.files_free,
-            avail_files: s.files_free,
-        };
-        Ok((stat, self.attr_of(file.ino, &rec)))
-    }
-
-    fn write_verifier(&self) -> WriteVerifier {
+    fn verifier(&self) -> WriteVerifier {
         self.verifier
     }
 
-    async fn getxattr(&self, cred: &Credentials, file: FileRef, name: &[u8]) -> FsResult<Vec<u8>> {
-        let rec = self.record(file)?;
-        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
-        self.meta.getxattr(file.ino, name)?.ok_or(FsError::NoXattr)
-    }
-
-    async fn setxattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        name: &[u8],
-        value: Vec<u8>,
-        how: fsapi::XattrSet,
-    ) -> FsResult<WccReply<()>> {
-        self.record(file)?;
-        let applied = self
-            .apply(Command::SetXattr {
-                ino: file.ino,
-                name: name.to_vec(),
-                value,
-                how,
-                cred: cred.clone(),
-                now: now(),
-            })
-            .await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
-    }
-
-    async fn removexattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<()>> {
-        self.record(file)?;
-        let applied = self
-            .apply(Command::RemoveXattr {
-                ino: file.ino,
-                name: name.to_vec(),
-                cred: cred.clone(),
-                now: now(),
-            })
-            .await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, file.ino) })
-    }
-
-    async fn listxattrs(&self, cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>> {
-        let rec = self.record(file)?;
-        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
-        Ok(self.meta.xattr_names(file.ino, fsapi::XATTRS_PER_FILE_MAX)?)
-    }
-
-    fn hold(&self, file: FileRef) {
-        *self.held.lock().entry(file.ino).or_insert(0) += 1;
-    }
-
-    async fn release(&self, file: FileRef) {
-        {
-            let mut held = self.held.lock();
-            match held.get_mut(&file.ino) {
-                Some(n) if *n > 1 => {
-                    *n -= 1;
-                    return;
-                }
-                Some(_) => {
-                    held.remove(&file.ino);
-                }
-                None => return,
-            }
-        }
-        if let Ok(Some(rec)) = self.meta.inode(file.ino) {
-            if rec.nlink == 0 {
-                if let Err(e) = self.apply(Command::ReleaseOrphan { ino: file.ino }).await {
-                    tracing::warn!(ino = file.ino.0, error = %e, "could not free a removed file at its last close");
-                }
-            }
-        }
-    }
-
-    async fn shutdown(&self) -> FsResult<()> {
-        self.apply_all_pending();
+    async fn stop(&self) -> FsResult<()> {
+        self.apply_all_pending().await;
         let chunks = self.chunks.clone();
         blocking(move || chunks.sync_all()).await?;
         self.flusher.flush().await?;

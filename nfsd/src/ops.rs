@@ -1,15 +1,872 @@
-//! What the two back ends, [`crate::local::LocalFs`] and
-//! [`crate::cluster::ClusterNodeFs`], share of the namespace operations:
-//! the checks and the reads of the namespace.
+//! The namespace operations of both back ends, written once.
+//!
+//! [`crate::local::LocalFs`] (one node: commands applied to the local
+//! metadata store) and [`crate::cluster::ClusterNodeFs`] (commands proposed
+//! through Raft, answered after this node's own apply) check permissions,
+//! build [`meta::Command`]s and answer with wcc data alike; they differ in
+//! how a command is applied, where the namespace is read, whether a node
+//! may lag behind the others, and in the data path. [`Backend`] is that
+//! difference; the functions here are the rest, and [`impl_cluster_fs`]
+//! makes a [`Backend`] a [`fsapi::ClusterFs`].
+
+use std::collections::HashMap;
+use std::future::Future;
 
 use fsapi::access::{self, R, W, X};
 use fsapi::{
-    AccessMask, Attr, CreateHow, Credentials, FileRef, FileType, FsError, FsResult, InodeId,
-    ReadDirReply, ReadReply, SetAttr, SnapshotId, SpecialKind,
+    AccessMask, Attr, CreateHow, Credentials, FileRef, FileType, FsError, FsResult, FsStat,
+    Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId, SpecialKind,
+    Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
 };
-use meta::{CreateMode, InodeRecord, Meta};
+use meta::{Applied, Command, CreateMode, InodeRecord, Meta, NewKind};
 
-use crate::local::READ_SIZE_MAX_BYTES;
+use crate::local::{chunk_error, generation_from, now, PendingWrites, READ_SIZE_MAX_BYTES};
+
+/// What one back end does its own way; everything else is in this module.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Where this node reads the namespace.
+    type Ns: Namespace + Sync;
+    /// A WRITE kept inline (in the inode record) is durable once applied,
+    /// whatever stability the client asked for.
+    const INLINE_WRITES_DURABLE: bool;
+
+    fn ns(&self) -> &Self::Ns;
+
+    /// Apply a namespace change, durably, and act on its effects on file
+    /// data (truncated files, freed inodes).
+    fn apply(&self, cmd: Command) -> impl Future<Output = FsResult<Applied>> + Send;
+
+    /// Apply the metadata of a data write (inline data, size and mtime):
+    /// durable before it returns when `sync`.
+    fn apply_write(
+        &self,
+        cmd: Command,
+        sync: bool,
+    ) -> impl Future<Output = FsResult<Applied>> + Send;
+
+    /// Wait (bounded) until this node has applied what other nodes
+    /// changed. False when there is nothing to wait for (a single node).
+    fn catch_up(&self) -> impl Future<Output = bool> + Send;
+
+    /// NOSPC when `need` more bytes must not be taken (creates ask for 0).
+    fn check_space(&self, need: u64) -> FsResult<()>;
+
+    /// Size and mtime of UNSTABLE writes not applied yet.
+    fn pending(&self) -> &PendingWrites;
+
+    /// Files held open by NFSv4 clients.
+    fn held(&self) -> &Holds;
+
+    /// Bytes allocated to a regular file of `size` bytes.
+    fn used_bytes(&self, ino: InodeId, size: u64) -> u64;
+
+    /// Chunk copies to record in the inode of a file created in `dir`
+    /// (0: the node's default).
+    fn replicas_for_new(&self, dir: InodeId) -> u8;
+
+    /// Serialises the inline writes of `ino` and its move to chunk files.
+    fn inline_lock(&self, ino: InodeId) -> &tokio::sync::Mutex<()>;
+
+    /// Move an inline file's data into chunk files, durably, before the
+    /// record says so.
+    fn make_chunked(
+        &self,
+        ino: InodeId,
+        rec: &InodeRecord,
+    ) -> impl Future<Output = FsResult<()>> + Send;
+
+    /// Read `n` bytes at `offset` of a chunked file.
+    fn read_chunks(
+        &self,
+        ino: InodeId,
+        rec: &InodeRecord,
+        offset: u64,
+        n: u64,
+    ) -> impl Future<Output = FsResult<Vec<u8>>> + Send;
+
+    /// Write `data` at `offset` of a chunked file (durably when `sync`).
+    fn write_chunks(
+        &self,
+        ino: InodeId,
+        rec: &InodeRecord,
+        offset: u64,
+        data: Vec<u8>,
+        sync: bool,
+    ) -> impl Future<Output = FsResult<()>> + Send;
+
+    /// COMMIT: make the data written to `ino` and its coalesced size and
+    /// mtime durable.
+    fn commit_file(&self, ino: InodeId) -> impl Future<Output = FsResult<()>> + Send;
+
+    /// This node's chunk files.
+    fn chunk_store(&self) -> &chunks::ChunkStore;
+
+    /// The write verifier ([`fsapi::ClusterFs::write_verifier`]).
+    fn verifier(&self) -> WriteVerifier;
+
+    /// [`fsapi::ClusterFs::shutdown`].
+    fn stop(&self) -> impl Future<Output = FsResult<()>> + Send;
+}
+
+/// Implement [`fsapi::ClusterFs`] for a [`Backend`] with the functions of
+/// this module.
+macro_rules! impl_cluster_fs {
+    ($t:ty) => {
+        impl fsapi::ClusterFs for $t {
+            fn root(&self) -> fsapi::FileRef {
+                $crate::ops::root()
+            }
+
+            async fn getattr(&self, file: fsapi::FileRef) -> fsapi::FsResult<fsapi::Attr> {
+                $crate::ops::getattr(self, file).await
+            }
+
+            async fn setattr(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                set: fsapi::SetAttr,
+                guard_ctime: Option<fsapi::Timestamp>,
+            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
+                $crate::ops::setattr(self, cred, file, set, guard_ctime).await
+            }
+
+            async fn lookup(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<(fsapi::FileRef, fsapi::Attr)> {
+                $crate::ops::lookup(self, cred, dir, name).await
+            }
+
+            async fn access(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                wanted: fsapi::AccessMask,
+            ) -> fsapi::FsResult<(fsapi::AccessMask, fsapi::Attr)> {
+                $crate::ops::access(self, cred, file, wanted).await
+            }
+
+            async fn readlink(
+                &self,
+                _cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+            ) -> fsapi::FsResult<(Vec<u8>, fsapi::Attr)> {
+                $crate::ops::readlink(self, file).await
+            }
+
+            async fn read(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                offset: u64,
+                count: u32,
+            ) -> fsapi::FsResult<fsapi::ReadReply> {
+                $crate::ops::read(self, cred, file, offset, count).await
+            }
+
+            async fn write(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                offset: u64,
+                data: Vec<u8>,
+                stable: fsapi::Stability,
+            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::WriteReply>> {
+                $crate::ops::write(self, cred, file, offset, data, stable).await
+            }
+
+            async fn commit(
+                &self,
+                _cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                _offset: u64,
+                _count: u32,
+            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::WriteVerifier>> {
+                $crate::ops::commit(self, file).await
+            }
+
+            async fn create(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+                how: fsapi::CreateHow,
+            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
+                $crate::ops::create(self, cred, dir, name, how).await
+            }
+
+            async fn mkdir(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+                attrs: fsapi::SetAttr,
+            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
+                $crate::ops::mkdir(self, cred, dir, name, attrs).await
+            }
+
+            async fn symlink(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+                target: &[u8],
+                attrs: fsapi::SetAttr,
+            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
+                $crate::ops::symlink(self, cred, dir, name, target, attrs).await
+            }
+
+            async fn mknod(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+                kind: fsapi::SpecialKind,
+                attrs: fsapi::SetAttr,
+            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
+                $crate::ops::mknod(self, cred, dir, name, kind, attrs).await
+            }
+
+            async fn remove(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
+                $crate::ops::remove(self, cred, dir, name, false).await
+            }
+
+            async fn rmdir(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
+                $crate::ops::remove(self, cred, dir, name, true).await
+            }
+
+            async fn rename(
+                &self,
+                cred: &fsapi::Credentials,
+                from_dir: fsapi::FileRef,
+                from_name: &[u8],
+                to_dir: fsapi::FileRef,
+                to_name: &[u8],
+            ) -> fsapi::FsResult<fsapi::RenameReply> {
+                $crate::ops::rename(self, cred, from_dir, from_name, to_dir, to_name).await
+            }
+
+            async fn link(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                dir: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::Attr>> {
+                $crate::ops::link(self, cred, file, dir, name).await
+            }
+
+            async fn readdir(
+                &self,
+                cred: &fsapi::Credentials,
+                dir: fsapi::FileRef,
+                cookie: u64,
+                max_entries: usize,
+                with_attrs: bool,
+            ) -> fsapi::FsResult<fsapi::ReadDirReply> {
+                $crate::ops::readdir(self, cred, dir, cookie, max_entries, with_attrs).await
+            }
+
+            async fn fsstat(
+                &self,
+                file: fsapi::FileRef,
+            ) -> fsapi::FsResult<(fsapi::FsStat, fsapi::Attr)> {
+                $crate::ops::fsstat(self, file).await
+            }
+
+            fn write_verifier(&self) -> fsapi::WriteVerifier {
+                $crate::ops::Backend::verifier(self)
+            }
+
+            async fn shutdown(&self) -> fsapi::FsResult<()> {
+                $crate::ops::Backend::stop(self).await
+            }
+
+            async fn getxattr(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<Vec<u8>> {
+                $crate::ops::getxattr(self, cred, file, name).await
+            }
+
+            async fn setxattr(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                name: &[u8],
+                value: Vec<u8>,
+                how: fsapi::XattrSet,
+            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
+                $crate::ops::setxattr(self, cred, file, name, value, how).await
+            }
+
+            async fn removexattr(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+                name: &[u8],
+            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
+                $crate::ops::removexattr(self, cred, file, name).await
+            }
+
+            async fn listxattrs(
+                &self,
+                cred: &fsapi::Credentials,
+                file: fsapi::FileRef,
+            ) -> fsapi::FsResult<Vec<Vec<u8>>> {
+                $crate::ops::listxattrs(self, cred, file).await
+            }
+
+            fn hold(&self, file: fsapi::FileRef) {
+                $crate::ops::Backend::held(self).hold(file.ino);
+            }
+
+            async fn release(&self, file: fsapi::FileRef) {
+                $crate::ops::release(self, file).await
+            }
+        }
+    };
+}
+pub(crate) use impl_cluster_fs;
+
+/// Files held open by NFSv4 clients, with their hold counts: removing
+/// their last name makes them orphans, freed at the last release.
+#[derive(Default)]
+pub(crate) struct Holds(parking_lot::Mutex<HashMap<InodeId, u32>>);
+
+impl Holds {
+    pub(crate) fn hold(&self, ino: InodeId) {
+        *self.0.lock().entry(ino).or_insert(0) += 1;
+    }
+
+    /// Drop one hold of `ino`; true when it was the last.
+    fn release(&self, ino: InodeId) -> bool {
+        let mut held = self.0.lock();
+        match held.get_mut(&ino) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                held.remove(&ino);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The inode that `name` in `dir` names, when a client holds it open
+    /// (so a removal must keep it).
+    fn child(&self, ns: &impl Namespace, dir: FileRef, name: &[u8]) -> Option<InodeId> {
+        if self.0.lock().is_empty() {
+            return None;
+        }
+        let child = ns.lookup(dir.ino, name).ok().flatten()?;
+        self.0.lock().contains_key(&child).then_some(child)
+    }
+}
+
+// ------------------------------------------------------------- helpers
+
+/// The live record of `file` as this node knows it.
+fn record<B: Backend>(b: &B, file: FileRef) -> FsResult<InodeRecord> {
+    live_record(b.ns(), file)
+}
+
+/// The record, after catching up when this node does not know it yet (a
+/// handle another node just handed out).
+async fn record_fresh<B: Backend>(b: &B, file: FileRef) -> FsResult<InodeRecord> {
+    match record(b, file) {
+        Err(FsError::Stale) => {
+            if b.catch_up().await {
+                record(b, file)
+            } else {
+                Err(FsError::Stale)
+            }
+        }
+        r => r,
+    }
+}
+
+/// The attributes this node returns for `a`: coalesced writes merged, the
+/// allocation of files whose data is in chunk files filled in.
+fn attr_of_attr<B: Backend>(b: &B, a: &Attr) -> Attr {
+    let mut a = a.clone();
+    b.pending().merge(&mut a);
+    // Inline files report their inline bytes (filled in by `meta`).
+    if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
+        a.used = b.used_bytes(a.ino, a.size);
+    }
+    a
+}
+
+fn attr_of<B: Backend>(b: &B, ino: InodeId, rec: &InodeRecord) -> Attr {
+    attr_of_attr(b, &rec.to_attr(ino))
+}
+
+fn file_ref(ino: InodeId, attr: &Attr) -> FileRef {
+    FileRef { snapshot: SnapshotId::LIVE, ino, generation: attr.generation }
+}
+
+/// The wcc data of `ino` after `applied`.
+fn wcc<B: Backend>(b: &B, applied: &Applied, ino: InodeId) -> Wcc {
+    match applied.changed.iter().find(|(i, _, _)| *i == ino) {
+        Some((_, before, after)) => Wcc { before: *before, after: Some(attr_of_attr(b, after)) },
+        None => Wcc {
+            before: None,
+            after: b.ns().inode(ino).ok().flatten().map(|r| attr_of(b, ino, &r)),
+        },
+    }
+}
+
+/// Apply a command that changes `object` and answer with its wcc.
+async fn change<B: Backend>(b: &B, object: InodeId, cmd: Command) -> FsResult<WccReply<()>> {
+    let applied = b.apply(cmd).await?;
+    Ok(WccReply { value: (), wcc: wcc(b, &applied, object) })
+}
+
+/// Apply the coalesced writes of `ino` to its inode record (not durable
+/// by itself on a single node).
+pub(crate) async fn apply_pending<B: Backend>(b: &B, ino: InodeId) -> FsResult<()> {
+    let Some(p) = b.pending().take(ino) else { return Ok(()) };
+    match b.apply_write(PendingWrites::command(ino, p), false).await {
+        Ok(_) | Err(FsError::Stale) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Apply every file's coalesced writes.
+pub(crate) async fn apply_all_pending<B: Backend>(b: &B) {
+    for ino in b.pending().inodes() {
+        if let Err(e) = apply_pending(b, ino).await {
+            tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
+        }
+    }
+}
+
+/// WRITE's reply: `len` bytes written, FILE_SYNC when `sync`.
+fn write_reply<B: Backend>(b: &B, len: u64, sync: bool, wcc: Wcc) -> WccReply<WriteReply> {
+    let committed = if sync { Stability::FileSync } else { Stability::Unstable };
+    WccReply { value: WriteReply { count: len as u32, committed, verifier: b.verifier() }, wcc }
+}
+
+// ---------------------------------------------------------- operations
+
+pub(crate) fn root() -> FileRef {
+    FileRef { snapshot: SnapshotId::LIVE, ino: InodeId::ROOT, generation: Generation(1) }
+}
+
+pub(crate) async fn getattr<B: Backend>(b: &B, file: FileRef) -> FsResult<Attr> {
+    // Close-to-open: an open revalidates with GETATTR.
+    b.catch_up().await;
+    let rec = record(b, file)?;
+    Ok(attr_of(b, file.ino, &rec))
+}
+
+pub(crate) async fn setattr<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    set: SetAttr,
+    guard_ctime: Option<Timestamp>,
+) -> FsResult<WccReply<()>> {
+    record_fresh(b, file).await?;
+    apply_pending(b, file.ino).await?;
+    let cmd = Command::SetAttr { ino: file.ino, set, guard_ctime, cred: cred.clone(), now: now() };
+    change(b, file.ino, cmd).await
+}
+
+pub(crate) async fn lookup<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+) -> FsResult<(FileRef, Attr)> {
+    let found = match lookup_child(b.ns(), cred, dir, name) {
+        Err(e @ (FsError::NotFound | FsError::Stale)) => {
+            if b.catch_up().await {
+                lookup_child(b.ns(), cred, dir, name)
+            } else {
+                Err(e)
+            }
+        }
+        r => r,
+    };
+    let (ino, child) = found?;
+    let attr = attr_of(b, ino, &child);
+    Ok((file_ref(ino, &attr), attr))
+}
+
+pub(crate) async fn access<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    wanted: AccessMask,
+) -> FsResult<(AccessMask, Attr)> {
+    let rec = record_fresh(b, file).await?;
+    let attr = attr_of(b, file.ino, &rec);
+    Ok((granted_access(&attr, cred, wanted), attr))
+}
+
+pub(crate) async fn readlink<B: Backend>(b: &B, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
+    let rec = record_fresh(b, file).await?;
+    if rec.ftype != FileType::Symlink {
+        return Err(FsError::Invalid("not a symbolic link"));
+    }
+    let attr = attr_of(b, file.ino, &rec);
+    Ok((rec.target, attr))
+}
+
+pub(crate) async fn read<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    offset: u64,
+    count: u32,
+) -> FsResult<ReadReply> {
+    let rec = record_fresh(b, file).await?;
+    let attr = attr_of(b, file.ino, &rec);
+    let (n, attr) = match read_start(&rec, attr, cred, offset, count)? {
+        ReadStart::Done(reply) => return Ok(reply),
+        ReadStart::Chunked(n, attr) => (n, attr),
+    };
+    let data = b.read_chunks(file.ino, &rec, offset, n).await?;
+    Ok(ReadReply { eof: offset + n >= attr.size, data, attr })
+}
+
+pub(crate) async fn write<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    offset: u64,
+    data: Vec<u8>,
+    stable: Stability,
+) -> FsResult<WccReply<WriteReply>> {
+    let mut rec = record_fresh(b, file).await?;
+    let len = data.len() as u64;
+    let end = check_write(&rec, file.ino, cred, offset, len)?;
+    let sync = stable != Stability::Unstable;
+    b.check_space(len)?;
+    if !rec.chunked {
+        let _serial = b.inline_lock(file.ino).lock().await;
+        rec = record(b, file)?;
+        if !rec.chunked {
+            if end <= meta::INLINE_DATA_MAX_BYTES {
+                let cmd = Command::WriteInline {
+                    ino: file.ino,
+                    offset,
+                    data,
+                    cred: cred.clone(),
+                    now: now(),
+                };
+                let applied = b.apply_write(cmd, sync).await?;
+                let stable = sync || B::INLINE_WRITES_DURABLE;
+                return Ok(write_reply(b, len, stable, wcc(b, &applied, file.ino)));
+            }
+            b.make_chunked(file.ino, &rec).await?;
+            rec = record(b, file)?;
+        }
+    }
+    b.write_chunks(file.ino, &rec, offset, data, sync).await?;
+    // Size and mtime of UNSTABLE writes are coalesced (DESIGN.md §4),
+    // except where a write must clear setuid/setgid at once.
+    let clears_mode = cred.uid != 0 && rec.mode & 0o6000 != 0;
+    if !sync && !clears_mode {
+        let before = attr_of(b, file.ino, &rec);
+        b.pending().note(file.ino, end, now());
+        let after = attr_of(b, file.ino, &rec);
+        let wcc = Wcc { before: Some(WccAttr::from(&before)), after: Some(after) };
+        return Ok(write_reply(b, len, false, wcc));
+    }
+    apply_pending(b, file.ino).await?;
+    let cmd = Command::AfterWrite { ino: file.ino, end, writes: 1, cred: cred.clone(), now: now() };
+    let applied = b.apply_write(cmd, sync).await?;
+    Ok(write_reply(b, len, sync, wcc(b, &applied, file.ino)))
+}
+
+pub(crate) async fn commit<B: Backend>(b: &B, file: FileRef) -> FsResult<WccReply<WriteVerifier>> {
+    let rec = record_fresh(b, file).await?;
+    let before = WccAttr::from(&attr_of(b, file.ino, &rec));
+    b.commit_file(file.ino).await?;
+    let rec = record(b, file)?;
+    let after = attr_of(b, file.ino, &rec);
+    Ok(WccReply { value: b.verifier(), wcc: Wcc { before: Some(before), after: Some(after) } })
+}
+
+/// CREATE, MKDIR, SYMLINK and MKNOD.
+async fn make<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    kind: NewKind,
+    mode: CreateMode,
+    attrs: SetAttr,
+) -> FsResult<WccReply<(FileRef, Attr)>> {
+    record_fresh(b, dir).await?;
+    b.check_space(0)?;
+    if attrs.size.is_some() {
+        // An UNCHECKED create may truncate an existing file: its
+        // coalesced writes must land first, or they would re-extend it.
+        if let Ok(Some(existing)) = b.ns().lookup(dir.ino, name) {
+            apply_pending(b, existing).await?;
+        }
+    }
+    let t = now();
+    let applied = b
+        .apply(Command::Create {
+            parent: dir.ino,
+            name: name.to_vec(),
+            kind,
+            mode,
+            attrs,
+            cred: cred.clone(),
+            now: t,
+            generation: generation_from(t),
+            chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
+            replicas: b.replicas_for_new(dir.ino),
+        })
+        .await?;
+    let (ino, attr) = applied
+        .object
+        .clone()
+        .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
+    let attr = attr_of_attr(b, &attr);
+    Ok(WccReply { value: (file_ref(ino, &attr), attr), wcc: wcc(b, &applied, dir.ino) })
+}
+
+pub(crate) async fn create<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    how: CreateHow,
+) -> FsResult<WccReply<(FileRef, Attr)>> {
+    let (mode, attrs) = create_mode(how);
+    make(b, cred, dir, name, NewKind::Regular, mode, attrs).await
+}
+
+pub(crate) async fn mkdir<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    attrs: SetAttr,
+) -> FsResult<WccReply<(FileRef, Attr)>> {
+    make(b, cred, dir, name, NewKind::Directory, CreateMode::Guarded, attrs).await
+}
+
+pub(crate) async fn symlink<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    target: &[u8],
+    attrs: SetAttr,
+) -> FsResult<WccReply<(FileRef, Attr)>> {
+    let kind = NewKind::Symlink(target.to_vec());
+    make(b, cred, dir, name, kind, CreateMode::Guarded, attrs).await
+}
+
+pub(crate) async fn mknod<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    kind: SpecialKind,
+    attrs: SetAttr,
+) -> FsResult<WccReply<(FileRef, Attr)>> {
+    check_mknod(cred, kind)?;
+    make(b, cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
+}
+
+/// REMOVE, or RMDIR when `directory`.
+pub(crate) async fn remove<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+    directory: bool,
+) -> FsResult<WccReply<()>> {
+    record_fresh(b, dir).await?;
+    let keep = if directory { None } else { b.held().child(b.ns(), dir, name) };
+    let cmd = Command::Remove {
+        parent: dir.ino,
+        name: name.to_vec(),
+        directory,
+        cred: cred.clone(),
+        now: now(),
+        keep,
+    };
+    change(b, dir.ino, cmd).await
+}
+
+pub(crate) async fn rename<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    from_dir: FileRef,
+    from_name: &[u8],
+    to_dir: FileRef,
+    to_name: &[u8],
+) -> FsResult<RenameReply> {
+    record_fresh(b, from_dir).await?;
+    record_fresh(b, to_dir).await?;
+    let keep = b.held().child(b.ns(), to_dir, to_name);
+    let cmd = Command::Rename {
+        from: from_dir.ino,
+        from_name: from_name.to_vec(),
+        to: to_dir.ino,
+        to_name: to_name.to_vec(),
+        cred: cred.clone(),
+        now: now(),
+        keep,
+    };
+    let applied = b.apply(cmd).await?;
+    Ok(RenameReply {
+        from_dir: wcc(b, &applied, from_dir.ino),
+        to_dir: wcc(b, &applied, to_dir.ino),
+    })
+}
+
+pub(crate) async fn link<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    dir: FileRef,
+    name: &[u8],
+) -> FsResult<WccReply<Attr>> {
+    record_fresh(b, file).await?;
+    record_fresh(b, dir).await?;
+    let cmd = Command::Link {
+        file: file.ino,
+        dir: dir.ino,
+        name: name.to_vec(),
+        cred: cred.clone(),
+        now: now(),
+    };
+    let applied = b.apply(cmd).await?;
+    let attr = applied
+        .object
+        .as_ref()
+        .map(|(_, a)| attr_of_attr(b, a))
+        .ok_or_else(|| FsError::ServerFault("link returned no object".into()))?;
+    Ok(WccReply { value: attr, wcc: wcc(b, &applied, dir.ino) })
+}
+
+pub(crate) async fn readdir<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    cookie: u64,
+    max_entries: usize,
+    with_attrs: bool,
+) -> FsResult<ReadDirReply> {
+    if cookie == 0 {
+        // Opening a directory: see entries other nodes made.
+        b.catch_up().await;
+    }
+    let rec = record_fresh(b, dir).await?;
+    let attr_of = |ino: InodeId, r: &InodeRecord| attr_of(b, ino, r);
+    readdir_in(b.ns(), attr_of, cred, dir, &rec, cookie, max_entries, with_attrs)
+}
+
+pub(crate) async fn fsstat<B: Backend>(b: &B, file: FileRef) -> FsResult<(FsStat, Attr)> {
+    let rec = record_fresh(b, file).await?;
+    let s = b.chunk_store().fs_stats().map_err(chunk_error)?;
+    let stat = FsStat {
+        total_bytes: s.total_bytes,
+        free_bytes: s.free_bytes,
+        avail_bytes: s.avail_bytes,
+        total_files: s.files_total,
+        free_files: s.files_free,
+        avail_files: s.files_free,
+    };
+    Ok((stat, attr_of(b, file.ino, &rec)))
+}
+
+pub(crate) async fn getxattr<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    name: &[u8],
+) -> FsResult<Vec<u8>> {
+    let rec = record_fresh(b, file).await?;
+    access::require(&attr_of(b, file.ino, &rec), cred, R)?;
+    b.ns().getxattr(file.ino, name)?.ok_or(FsError::NoXattr)
+}
+
+pub(crate) async fn setxattr<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    name: &[u8],
+    value: Vec<u8>,
+    how: fsapi::XattrSet,
+) -> FsResult<WccReply<()>> {
+    record_fresh(b, file).await?;
+    let cmd = Command::SetXattr {
+        ino: file.ino,
+        name: name.to_vec(),
+        value,
+        how,
+        cred: cred.clone(),
+        now: now(),
+    };
+    change(b, file.ino, cmd).await
+}
+
+pub(crate) async fn removexattr<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+    name: &[u8],
+) -> FsResult<WccReply<()>> {
+    record_fresh(b, file).await?;
+    let cmd =
+        Command::RemoveXattr { ino: file.ino, name: name.to_vec(), cred: cred.clone(), now: now() };
+    change(b, file.ino, cmd).await
+}
+
+pub(crate) async fn listxattrs<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    file: FileRef,
+) -> FsResult<Vec<Vec<u8>>> {
+    let rec = record_fresh(b, file).await?;
+    access::require(&attr_of(b, file.ino, &rec), cred, R)?;
+    Ok(b.ns().xattr_names(file.ino, fsapi::XATTRS_PER_FILE_MAX)?)
+}
+
+/// The last release of a file whose last name was removed frees it.
+pub(crate) async fn release<B: Backend>(b: &B, file: FileRef) {
+    if !b.held().release(file.ino) {
+        return;
+    }
+    if let Ok(Some(rec)) = b.ns().inode(file.ino) {
+        if rec.nlink == 0 {
+            if let Err(e) = b.apply(Command::ReleaseOrphan { ino: file.ino }).await {
+                tracing::warn!(ino = file.ino.0, error = %e, "could not free a removed file at its last close");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------- shared checks
 
 /// Read access to the namespace: the local [`Meta`], or a replica's
 /// [`meta::MetaReader`] in the cluster.
@@ -22,6 +879,8 @@ pub(crate) trait Namespace {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError>;
+    fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, meta::MetaError>;
+    fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError>;
 }
 
 impl Namespace for Meta {
@@ -38,6 +897,12 @@ impl Namespace for Meta {
         limit: usize,
     ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError> {
         Meta::list(self, dir, after, limit)
+    }
+    fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, meta::MetaError> {
+        Meta::getxattr(self, ino, name)
+    }
+    fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError> {
+        Meta::xattr_names(self, ino, limit)
     }
 }
 
@@ -56,11 +921,17 @@ impl Namespace for meta::MetaReader {
     ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError> {
         meta::MetaReader::list(self, dir, after, limit)
     }
+    fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, meta::MetaError> {
+        meta::MetaReader::getxattr(self, ino, name)
+    }
+    fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError> {
+        meta::MetaReader::xattr_names(self, ino, limit)
+    }
 }
 
 /// The live record of `file`: stale when the inode is gone or the
 /// generation differs (the handle outlived the object).
-pub(crate) fn live_record(ns: &impl Namespace, file: FileRef) -> FsResult<InodeRecord> {
+fn live_record(ns: &impl Namespace, file: FileRef) -> FsResult<InodeRecord> {
     if file.snapshot != SnapshotId::LIVE {
         return Err(FsError::Stale);
     }
@@ -71,7 +942,7 @@ pub(crate) fn live_record(ns: &impl Namespace, file: FileRef) -> FsResult<InodeR
 }
 
 /// LOOKUP of `name` in `dir`: the child's id and record.
-pub(crate) fn lookup_child(
+fn lookup_child(
     ns: &impl Namespace,
     cred: &Credentials,
     dir: FileRef,
@@ -89,7 +960,7 @@ pub(crate) fn lookup_child(
 }
 
 /// ACCESS: what `cred` may do to `attr`'s object.
-pub(crate) fn granted_access(attr: &Attr, cred: &Credentials, wanted: AccessMask) -> AccessMask {
+fn granted_access(attr: &Attr, cred: &Credentials, wanted: AccessMask) -> AccessMask {
     let mut granted = access::access_mask(attr, cred, wanted);
     // The owner may read and write its regular files whatever the mode
     // says (knfsd's owner override; see `read` and `write`).
@@ -100,7 +971,7 @@ pub(crate) fn granted_access(attr: &Attr, cred: &Credentials, wanted: AccessMask
 }
 
 /// How a READ goes on after its checks.
-pub(crate) enum ReadStart {
+enum ReadStart {
     /// Answered already (past the end, or inline data).
     Done(ReadReply),
     /// Read this many bytes from the chunk files.
@@ -110,7 +981,7 @@ pub(crate) enum ReadStart {
 /// READ's checks (type, permission), the reads answered without chunk
 /// data, and the byte count otherwise. `attr` is the file's attributes as
 /// the node returns them (pending writes merged).
-pub(crate) fn read_start(
+fn read_start(
     rec: &InodeRecord,
     attr: Attr,
     cred: &Credentials,
@@ -144,7 +1015,7 @@ pub(crate) fn read_start(
 }
 
 /// WRITE's checks (type, permission, size limit); the end of the write.
-pub(crate) fn check_write(
+fn check_write(
     rec: &InodeRecord,
     ino: InodeId,
     cred: &Credentials,
@@ -168,7 +1039,7 @@ pub(crate) fn check_write(
 
 /// READDIR / READDIRPLUS of `dir` (record `rec`) from `cookie`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn readdir_in(
+fn readdir_in(
     ns: &impl Namespace,
     attr_of: impl Fn(InodeId, &InodeRecord) -> Attr,
     cred: &Credentials,
@@ -224,7 +1095,7 @@ pub(crate) fn readdir_in(
 }
 
 /// CREATE's `how` as the metadata command's mode and attributes.
-pub(crate) fn create_mode(how: CreateHow) -> (CreateMode, SetAttr) {
+fn create_mode(how: CreateHow) -> (CreateMode, SetAttr) {
     match how {
         CreateHow::Unchecked(a) => (CreateMode::Unchecked, a),
         CreateHow::Guarded(a) => (CreateMode::Guarded, a),
@@ -234,7 +1105,7 @@ pub(crate) fn create_mode(how: CreateHow) -> (CreateMode, SetAttr) {
 
 /// MKNOD of a block or character device needs root (the export's
 /// `devices` rule is the front end's).
-pub(crate) fn check_mknod(cred: &Credentials, kind: SpecialKind) -> FsResult<()> {
+fn check_mknod(cred: &Credentials, kind: SpecialKind) -> FsResult<()> {
     if matches!(kind, SpecialKind::CharDevice(..) | SpecialKind::BlockDevice(..)) && cred.uid != 0 {
         return Err(FsError::NotPermitted);
     }

@@ -7,7 +7,9 @@
 //! [`MetaReader`]; GETATTR, the first READDIR of a directory and a LOOKUP
 //! that misses first wait for a ReadIndex point, which gives close-to-open
 //! consistency across nodes (DESIGN.md §4). The proposer stamps times and
-//! generations, as `LocalFs` does.
+//! generations. The namespace operations themselves (checks, commands, wcc
+//! data) are `crate::ops`, shared with `LocalFs`; this file is the
+//! `ops::Backend` of a member: proposals, catch-up, and the data path.
 //!
 //! Data: chunk `(ino, k)` lives on `layout::place_live(map, key, R)`; a
 //! WRITE goes to the first of them (the primary), which writes its copy and
@@ -15,27 +17,19 @@
 //! the writes of a chunk in the same order. See `replica.rs` for the wire.
 
 use super::range_lock::{RangeGuard, RangeLocks};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chunks::{ChunkError, ChunkStore};
 use consensus::{DriverError, DriverHandle, ProposalOutcome, UnknownReason};
-use fsapi::{
-    AccessMask, Attr, ClusterFs, CreateHow, Credentials, FileRef, FileType, FsError, FsResult,
-    FsStat, Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId,
-    SpecialKind, Stability, Timestamp, Wcc, WccAttr, WccReply, WriteReply, WriteVerifier,
-};
+use fsapi::{FileType, FsError, FsResult, InodeId, WriteVerifier};
 use layout::ChunkKey;
-use meta::{Applied, Command, CreateMode, InodeRecord, MetaReader, NewKind, ReplicatedMeta};
+use meta::{Applied, Command, InodeRecord, MetaReader, ReplicatedMeta};
 
 use super::replica::{Handler, Peers, Request, Response, Status};
-use crate::local::{blocking, chunk_error, generation_from, now, PendingWrites};
-use crate::ops::{
-    check_mknod, check_write, create_mode, granted_access, live_record, lookup_child, read_start,
-    readdir_in, ReadStart,
-};
+use crate::local::{blocking, chunk_error, PendingWrites};
+use crate::ops::{self, Backend, Holds};
 
 /// How long a metadata change may wait for a quorum before the client is
 /// told to retry (NFS3ERR_JUKEBOX).
@@ -97,7 +91,7 @@ pub struct ClusterNodeFs {
     /// until the start-up copy from the peers is done.
     syncing: AtomicBool,
     pending: PendingWrites,
-    held: parking_lot::Mutex<HashMap<InodeId, u32>>,
+    held: Holds,
     /// Per chunk (striped): the primary's write order, and the start-up copy.
     /// Write order per chunk: byte ranges held while a write is applied
     /// and forwarded (see `range_lock`).
@@ -137,7 +131,7 @@ impl ClusterNodeFs {
             boot: rand::random::<u64>() | 1,
             syncing: AtomicBool::new(true),
             pending: PendingWrites::default(),
-            held: parking_lot::Mutex::new(HashMap::new()),
+            held: Holds::default(),
             ranges: RangeLocks::default(),
             inline_locks: stripes(),
             proposals: AtomicU64::new(0),
@@ -324,12 +318,6 @@ impl ClusterNodeFs {
         }
     }
 
-    /// Wait (bounded) until this node has applied everything committed
-    /// before now (ReadIndex), so local reads see other nodes' changes.
-    async fn catch_up(&self) {
-        let _ = tokio::time::timeout(READ_INDEX_WAIT, self.raft.read(|_| ())).await;
-    }
-
     /// A change went through: drop data of freed inodes and cut truncated
     /// files on every node.
     async fn after_apply(&self, applied: &Applied) {
@@ -342,125 +330,9 @@ impl ClusterNodeFs {
         }
     }
 
-    async fn apply(&self, cmd: Command) -> FsResult<Applied> {
-        let applied = self.propose(cmd).await?;
-        self.after_apply(&applied).await;
-        Ok(applied)
-    }
-
-    fn record(&self, file: FileRef) -> FsResult<InodeRecord> {
-        live_record(&self.reader, file)
-    }
-
-    /// The record, after catching up when this node does not know it yet
-    /// (a handle another node just handed out).
-    async fn record_fresh(&self, file: FileRef) -> FsResult<InodeRecord> {
-        match self.record(file) {
-            Err(FsError::Stale) => {
-                self.catch_up().await;
-                self.record(file)
-            }
-            r => r,
-        }
-    }
-
-    fn attr_of(&self, ino: InodeId, rec: &InodeRecord) -> Attr {
-        self.attr_of_attr(&rec.to_attr(ino))
-    }
-
-    fn attr_of_attr(&self, a: &Attr) -> Attr {
-        let mut a = a.clone();
-        self.pending.merge(&mut a);
-        if a.ftype == FileType::Regular && a.used == 0 && a.size > 0 {
-            // Allocation is spread over the replicas: report the size.
-            a.used = a.size;
-        }
-        a
-    }
-
-    fn file_ref(&self, ino: InodeId, attr: &Attr) -> FileRef {
-        FileRef { snapshot: SnapshotId::LIVE, ino, generation: attr.generation }
-    }
-
-    fn wcc(&self, applied: &Applied, ino: InodeId) -> Wcc {
-        match applied.changed.iter().find(|(i, _, _)| *i == ino) {
-            Some((_, before, after)) => {
-                Wcc { before: *before, after: Some(self.attr_of_attr(after)) }
-            }
-            None => Wcc {
-                before: None,
-                after: self.reader.inode(ino).ok().flatten().map(|r| self.attr_of(ino, &r)),
-            },
-        }
-    }
-
-    async fn apply_pending(&self, ino: InodeId) -> FsResult<()> {
-        let Some(p) = self.pending.take(ino) else { return Ok(()) };
-        match self.propose(PendingWrites::command(ino, p)).await {
-            Ok(_) | Err(FsError::Stale) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Propose every file's coalesced size/mtime.
     pub async fn apply_all_pending(&self) {
-        for ino in self.pending.inodes() {
-            if let Err(e) = self.apply_pending(ino).await {
-                tracing::warn!(ino = ino.0, error = %e, "could not apply size/mtime of writes");
-            }
-        }
-    }
-
-    fn held_child(&self, dir: FileRef, name: &[u8]) -> Option<InodeId> {
-        if self.held.lock().is_empty() {
-            return None;
-        }
-        let child = self.reader.lookup(dir.ino, name).ok().flatten()?;
-        self.held.lock().contains_key(&child).then_some(child)
-    }
-
-    async fn make(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        kind: NewKind,
-        mode: CreateMode,
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.record_fresh(dir).await?;
-        if attrs.size.is_some() {
-            if let Ok(Some(existing)) = self.reader.lookup(dir.ino, name) {
-                self.apply_pending(existing).await?;
-            }
-        }
-        let t = now();
-        let applied = self
-            .apply(Command::Create {
-                parent: dir.ino,
-                name: name.to_vec(),
-                kind,
-                mode,
-                attrs,
-                cred: cred.clone(),
-                now: t,
-                generation: generation_from(t),
-                chunk_size: meta::CHUNK_SIZE_DEFAULT_BYTES,
-                replicas: self.replicas_for_new(dir.ino),
-            })
-            .await?;
-        let (ino, attr) = applied
-            .object
-            .clone()
-            .ok_or_else(|| FsError::ServerFault("create returned no object".into()))?;
-        let attr = self.attr_of_attr(&attr);
-        Ok(WccReply { value: (self.file_ref(ino, &attr), attr), wcc: self.wcc(&applied, dir.ino) })
-    }
-
-    /// Propose a command that changes `object` and answer with its wcc.
-    async fn change(&self, object: InodeId, cmd: Command) -> FsResult<WccReply<()>> {
-        let applied = self.apply(cmd).await?;
-        Ok(WccReply { value: (), wcc: self.wcc(&applied, object) })
+        ops::apply_all_pending(self).await
     }
 
     // ---------------------------------------------------------------- data
@@ -842,24 +714,6 @@ impl ClusterNodeFs {
         }
     }
 
-    /// Move an inline file's data into chunk files on its replicas,
-    /// durably, before the record says so.
-    async fn make_chunked(&self, ino: InodeId, rec: &InodeRecord) -> FsResult<()> {
-        if !rec.inline.is_empty() {
-            self.replicate(ino.0, 0, 0, &rec.inline, true).await?;
-        }
-        self.propose(Command::MakeChunked { ino }).await?;
-        Ok(())
-    }
-
-    fn write_reply(&self, len: u64, sync: bool, wcc: Wcc) -> WccReply<WriteReply> {
-        let committed = if sync { Stability::FileSync } else { Stability::Unstable };
-        WccReply {
-            value: WriteReply { count: len as u32, committed, verifier: self.write_verifier() },
-            wcc,
-        }
-    }
-
     // ------------------------------------------------------ start-up copy
 
     /// Bring this node's chunk copies up to date from its peers (it may
@@ -1135,138 +989,105 @@ impl Handler for ClusterNodeFs {
     }
 }
 
-impl ClusterFs for ClusterNodeFs {
-    fn root(&self) -> FileRef {
-        FileRef { snapshot: SnapshotId::LIVE, ino: InodeId::ROOT, generation: Generation(1) }
+ops::impl_cluster_fs!(ClusterNodeFs);
+
+impl Backend for ClusterNodeFs {
+    type Ns = MetaReader;
+    /// Inline data goes through Raft: replicated with the metadata,
+    /// durable on a quorum once applied (so FILE_SYNC at once).
+    const INLINE_WRITES_DURABLE: bool = true;
+
+    fn ns(&self) -> &MetaReader {
+        &self.reader
     }
 
-    async fn getattr(&self, file: FileRef) -> FsResult<Attr> {
-        // Close-to-open: an open revalidates with GETATTR.
-        self.catch_up().await;
-        let rec = self.record(file)?;
-        Ok(self.attr_of(file.ino, &rec))
+    async fn apply(&self, cmd: Command) -> FsResult<Applied> {
+        let applied = self.propose(cmd).await?;
+        self.after_apply(&applied).await;
+        Ok(applied)
     }
 
-    async fn setattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        set: SetAttr,
-        guard_ctime: Option<Timestamp>,
-    ) -> FsResult<WccReply<()>> {
-        self.record_fresh(file).await?;
-        self.apply_pending(file.ino).await?;
-        let cmd =
-            Command::SetAttr { ino: file.ino, set, guard_ctime, cred: cred.clone(), now: now() };
-        self.change(file.ino, cmd).await
+    async fn apply_write(&self, cmd: Command, _sync: bool) -> FsResult<Applied> {
+        self.propose(cmd).await
     }
 
-    async fn lookup(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<(FileRef, Attr)> {
-        let found = match lookup_child(&self.reader, cred, dir, name) {
-            Err(FsError::NotFound | FsError::Stale) => {
-                self.catch_up().await;
-                lookup_child(&self.reader, cred, dir, name)
-            }
-            r => r,
-        };
-        let (ino, child) = found?;
-        let attr = self.attr_of(ino, &child);
-        Ok((self.file_ref(ino, &attr), attr))
+    /// Wait (bounded) until this node has applied everything committed
+    /// before now (ReadIndex), so local reads see other nodes' changes.
+    async fn catch_up(&self) -> bool {
+        let _ = tokio::time::timeout(READ_INDEX_WAIT, self.raft.read(|_| ())).await;
+        true
     }
 
-    async fn access(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        wanted: AccessMask,
-    ) -> FsResult<(AccessMask, Attr)> {
-        let rec = self.record_fresh(file).await?;
-        let attr = self.attr_of(file.ino, &rec);
-        Ok((granted_access(&attr, cred, wanted), attr))
+    fn check_space(&self, _need: u64) -> FsResult<()> {
+        Ok(())
     }
 
-    async fn readlink(&self, _cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
-        let rec = self.record_fresh(file).await?;
-        if rec.ftype != FileType::Symlink {
-            return Err(FsError::Invalid("not a symbolic link"));
+    fn pending(&self) -> &PendingWrites {
+        &self.pending
+    }
+
+    fn held(&self) -> &Holds {
+        &self.held
+    }
+
+    /// Allocation is spread over the replicas: report the size.
+    fn used_bytes(&self, _ino: InodeId, size: u64) -> u64 {
+        size
+    }
+
+    fn replicas_for_new(&self, dir: InodeId) -> u8 {
+        ClusterNodeFs::replicas_for_new(self, dir)
+    }
+
+    fn inline_lock(&self, ino: InodeId) -> &tokio::sync::Mutex<()> {
+        &self.inline_locks[ino.0 as usize % LOCK_STRIPES]
+    }
+
+    /// Move an inline file's data into chunk files on its replicas,
+    /// durably, before the record says so.
+    async fn make_chunked(&self, ino: InodeId, rec: &InodeRecord) -> FsResult<()> {
+        if !rec.inline.is_empty() {
+            self.replicate(ino.0, 0, 0, &rec.inline, true).await?;
         }
-        let attr = self.attr_of(file.ino, &rec);
-        Ok((rec.target, attr))
+        self.propose(Command::MakeChunked { ino }).await?;
+        Ok(())
     }
 
-    async fn read(
+    async fn read_chunks(
         &self,
-        cred: &Credentials,
-        file: FileRef,
+        ino: InodeId,
+        rec: &InodeRecord,
         offset: u64,
-        count: u32,
-    ) -> FsResult<ReadReply> {
-        let rec = self.record_fresh(file).await?;
-        let attr = self.attr_of(file.ino, &rec);
-        let (n, attr) = match read_start(&rec, attr, cred, offset, count)? {
-            ReadStart::Done(reply) => return Ok(reply),
-            ReadStart::Chunked(n, attr) => (n, attr),
-        };
+        n: u64,
+    ) -> FsResult<Vec<u8>> {
         let chunk_size = rec.chunk_size as u64;
         let mut data = Vec::with_capacity(n as usize);
         let mut pos = offset;
         while pos < offset + n {
             let (k, in_chunk) = (pos / chunk_size, pos % chunk_size);
             let len = (chunk_size - in_chunk).min(offset + n - pos);
-            data.extend_from_slice(
-                &self.read_piece(file.ino.0, k, in_chunk as u32, len as u32).await?,
-            );
+            data.extend_from_slice(&self.read_piece(ino.0, k, in_chunk as u32, len as u32).await?);
             pos += len;
         }
-        Ok(ReadReply { eof: offset + n >= attr.size, data, attr })
+        Ok(data)
     }
 
-    async fn write(
+    async fn write_chunks(
         &self,
-        cred: &Credentials,
-        file: FileRef,
+        ino: InodeId,
+        rec: &InodeRecord,
         offset: u64,
         data: Vec<u8>,
-        stable: Stability,
-    ) -> FsResult<WccReply<WriteReply>> {
-        let mut rec = self.record_fresh(file).await?;
-        let len = data.len() as u64;
-        let end = check_write(&rec, file.ino, cred, offset, len)?;
-        let sync = stable != Stability::Unstable;
-        if !rec.chunked {
-            let _serial = self.inline_locks[file.ino.0 as usize % LOCK_STRIPES].lock().await;
-            rec = self.record(file)?;
-            if !rec.chunked {
-                if end <= meta::INLINE_DATA_MAX_BYTES {
-                    // Through Raft: replicated with the metadata, durable
-                    // on a quorum once applied (so FILE_SYNC at once).
-                    let cmd = Command::WriteInline {
-                        ino: file.ino,
-                        offset,
-                        data,
-                        cred: cred.clone(),
-                        now: now(),
-                    };
-                    let applied = self.propose(cmd).await?;
-                    return Ok(self.write_reply(len, true, self.wcc(&applied, file.ino)));
-                }
-                self.make_chunked(file.ino, &rec).await?;
-                rec = self.record(file)?;
-            }
-        }
-        let chunk_size = rec.chunk_size as u64;
+        sync: bool,
+    ) -> FsResult<()> {
+        let (len, chunk_size) = (data.len() as u64, rec.chunk_size as u64);
         let mut pos = 0u64;
         while pos < len {
             let abs = offset + pos;
             let (k, in_chunk) = (abs / chunk_size, abs % chunk_size);
             let n = (chunk_size - in_chunk).min(len - pos);
             self.replicate(
-                file.ino.0,
+                ino.0,
                 k,
                 in_chunk as u32,
                 &data[pos as usize..(pos + n) as usize],
@@ -1275,203 +1096,21 @@ impl ClusterFs for ClusterNodeFs {
             .await?;
             pos += n;
         }
-        let clears_mode = cred.uid != 0 && rec.mode & 0o6000 != 0;
-        if !sync && !clears_mode {
-            let before = self.attr_of(file.ino, &rec);
-            self.pending.note(file.ino, end, now());
-            let after = self.attr_of(file.ino, &rec);
-            let wcc = Wcc { before: Some(WccAttr::from(&before)), after: Some(after) };
-            return Ok(self.write_reply(len, false, wcc));
-        }
-        self.apply_pending(file.ino).await?;
-        let cmd =
-            Command::AfterWrite { ino: file.ino, end, writes: 1, cred: cred.clone(), now: now() };
-        let applied = self.propose(cmd).await?;
-        Ok(self.write_reply(len, sync, self.wcc(&applied, file.ino)))
+        Ok(())
     }
 
-    async fn commit(
-        &self,
-        _cred: &Credentials,
-        file: FileRef,
-        _offset: u64,
-        _count: u32,
-    ) -> FsResult<WccReply<WriteVerifier>> {
-        let rec = self.record_fresh(file).await?;
-        let before = WccAttr::from(&self.attr_of(file.ino, &rec));
-        self.sync_everywhere(file.ino).await?;
-        self.apply_pending(file.ino).await?;
-        let rec = self.record(file)?;
-        let after = self.attr_of(file.ino, &rec);
-        Ok(WccReply {
-            value: self.write_verifier(),
-            wcc: Wcc { before: Some(before), after: Some(after) },
-        })
+    async fn commit_file(&self, ino: InodeId) -> FsResult<()> {
+        self.sync_everywhere(ino).await?;
+        ops::apply_pending(self, ino).await
     }
 
-    async fn create(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        how: CreateHow,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        let (mode, attrs) = create_mode(how);
-        self.make(cred, dir, name, NewKind::Regular, mode, attrs).await
-    }
-
-    async fn mkdir(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.make(cred, dir, name, NewKind::Directory, CreateMode::Guarded, attrs).await
-    }
-
-    async fn symlink(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        target: &[u8],
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        self.make(cred, dir, name, NewKind::Symlink(target.to_vec()), CreateMode::Guarded, attrs)
-            .await
-    }
-
-    async fn mknod(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-        kind: SpecialKind,
-        attrs: SetAttr,
-    ) -> FsResult<WccReply<(FileRef, Attr)>> {
-        check_mknod(cred, kind)?;
-        self.make(cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
-    }
-
-    async fn remove(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<()>> {
-        self.record_fresh(dir).await?;
-        let keep = self.held_child(dir, name);
-        let cmd = Command::Remove {
-            parent: dir.ino,
-            name: name.to_vec(),
-            directory: false,
-            cred: cred.clone(),
-            now: now(),
-            keep,
-        };
-        self.change(dir.ino, cmd).await
-    }
-
-    async fn rmdir(&self, cred: &Credentials, dir: FileRef, name: &[u8]) -> FsResult<WccReply<()>> {
-        self.record_fresh(dir).await?;
-        let cmd = Command::Remove {
-            parent: dir.ino,
-            name: name.to_vec(),
-            directory: true,
-            cred: cred.clone(),
-            now: now(),
-            keep: None,
-        };
-        self.change(dir.ino, cmd).await
-    }
-
-    async fn rename(
-        &self,
-        cred: &Credentials,
-        from_dir: FileRef,
-        from_name: &[u8],
-        to_dir: FileRef,
-        to_name: &[u8],
-    ) -> FsResult<RenameReply> {
-        self.record_fresh(from_dir).await?;
-        self.record_fresh(to_dir).await?;
-        let keep = self.held_child(to_dir, to_name);
-        let cmd = Command::Rename {
-            from: from_dir.ino,
-            from_name: from_name.to_vec(),
-            to: to_dir.ino,
-            to_name: to_name.to_vec(),
-            cred: cred.clone(),
-            now: now(),
-            keep,
-        };
-        let applied = self.apply(cmd).await?;
-        Ok(RenameReply {
-            from_dir: self.wcc(&applied, from_dir.ino),
-            to_dir: self.wcc(&applied, to_dir.ino),
-        })
-    }
-
-    async fn link(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        dir: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<Attr>> {
-        self.record_fresh(file).await?;
-        self.record_fresh(dir).await?;
-        let cmd = Command::Link {
-            file: file.ino,
-            dir: dir.ino,
-            name: name.to_vec(),
-            cred: cred.clone(),
-            now: now(),
-        };
-        let applied = self.apply(cmd).await?;
-        let attr = applied
-            .object
-            .as_ref()
-            .map(|(_, a)| self.attr_of_attr(a))
-            .ok_or_else(|| FsError::ServerFault("link returned no object".into()))?;
-        Ok(WccReply { value: attr, wcc: self.wcc(&applied, dir.ino) })
-    }
-
-    async fn readdir(
-        &self,
-        cred: &Credentials,
-        dir: FileRef,
-        cookie: u64,
-        max_entries: usize,
-        with_attrs: bool,
-    ) -> FsResult<ReadDirReply> {
-        if cookie == 0 {
-            // Opening a directory: see entries other nodes made.
-            self.catch_up().await;
-        }
-        let rec = self.record_fresh(dir).await?;
-        let attr_of = |ino: InodeId, r: &InodeRecord| self.attr_of(ino, r);
-        readdir_in(&self.reader, attr_of, cred, dir, &rec, cookie, max_entries, with_attrs)
-    }
-
-    async fn fsstat(&self, file: FileRef) -> FsResult<(FsStat, Attr)> {
-        let rec = self.record_fresh(file).await?;
-        let s = self.chunks.fs_stats().map_err(chunk_error)?;
-        let stat = FsStat {
-            total_bytes: s.total_bytes,
-            free_bytes: s.free_bytes,
-            avail_bytes: s.avail_bytes,
-            total_files: s.files_total,
-            free_files: s.files_free,
-            avail_files: s.files_free,
-        };
-        Ok((stat, self.attr_of(file.ino, &rec)))
+    fn chunk_store(&self) -> &ChunkStore {
+        &self.chunks
     }
 
     /// Derived from the boot id of every member: it changes when any
     /// replica restarted (and may have lost unstable writes).
-    fn write_verifier(&self) -> WriteVerifier {
+    fn verifier(&self) -> WriteVerifier {
         let mut h = blake3::Hasher::new();
         h.update(&self.me.to_le_bytes());
         h.update(&self.boot.to_le_bytes());
@@ -1484,82 +1123,7 @@ impl ClusterFs for ClusterNodeFs {
         WriteVerifier(v)
     }
 
-    async fn getxattr(&self, cred: &Credentials, file: FileRef, name: &[u8]) -> FsResult<Vec<u8>> {
-        let rec = self.record_fresh(file).await?;
-        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
-        self.reader.getxattr(file.ino, name)?.ok_or(FsError::NoXattr)
-    }
-
-    async fn setxattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        name: &[u8],
-        value: Vec<u8>,
-        how: fsapi::XattrSet,
-    ) -> FsResult<WccReply<()>> {
-        self.record_fresh(file).await?;
-        let cmd = Command::SetXattr {
-            ino: file.ino,
-            name: name.to_vec(),
-            value,
-            how,
-            cred: cred.clone(),
-            now: now(),
-        };
-        self.change(file.ino, cmd).await
-    }
-
-    async fn removexattr(
-        &self,
-        cred: &Credentials,
-        file: FileRef,
-        name: &[u8],
-    ) -> FsResult<WccReply<()>> {
-        self.record_fresh(file).await?;
-        let cmd = Command::RemoveXattr {
-            ino: file.ino,
-            name: name.to_vec(),
-            cred: cred.clone(),
-            now: now(),
-        };
-        self.change(file.ino, cmd).await
-    }
-
-    async fn listxattrs(&self, cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>> {
-        let rec = self.record_fresh(file).await?;
-        fsapi::access::require(&self.attr_of(file.ino, &rec), cred, fsapi::access::R)?;
-        Ok(self.reader.xattr_names(file.ino, fsapi::XATTRS_PER_FILE_MAX)?)
-    }
-
-    fn hold(&self, file: FileRef) {
-        *self.held.lock().entry(file.ino).or_insert(0) += 1;
-    }
-
-    async fn release(&self, file: FileRef) {
-        {
-            let mut held = self.held.lock();
-            match held.get_mut(&file.ino) {
-                Some(n) if *n > 1 => {
-                    *n -= 1;
-                    return;
-                }
-                Some(_) => {
-                    held.remove(&file.ino);
-                }
-                None => return,
-            }
-        }
-        if let Ok(Some(rec)) = self.reader.inode(file.ino) {
-            if rec.nlink == 0 {
-                if let Err(e) = self.apply(Command::ReleaseOrphan { ino: file.ino }).await {
-                    tracing::warn!(ino = file.ino.0, error = %e, "could not free a removed file at its last close");
-                }
-            }
-        }
-    }
-
-    async fn shutdown(&self) -> FsResult<()> {
+    async fn stop(&self) -> FsResult<()> {
         self.apply_all_pending().await;
         let chunks = self.chunks.clone();
         blocking(move || chunks.sync_all()).await
