@@ -108,241 +108,92 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn stop(&self) -> impl Future<Output = FsResult<()>> + Send;
 }
 
-/// Implement [`fsapi::ClusterFs`] for a [`Backend`] with the functions of
-/// this module.
+/// Implement [`fsapi::ClusterFs`] for a [`Backend`]: each method is the
+/// function of the same name in this module.
 macro_rules! impl_cluster_fs {
     ($t:ty) => {
-        impl fsapi::ClusterFs for $t {
-            fn root(&self) -> fsapi::FileRef {
-                $crate::ops::root()
-            }
+        const _: () = {
+            use fsapi::{
+                AccessMask, Attr, ClusterFs, CreateHow, Credentials, FileRef, FsResult, FsStat,
+                ReadDirReply, ReadReply, RenameReply, SetAttr, SpecialKind, Stability, Timestamp,
+                WccReply, WriteReply, WriteVerifier, XattrSet,
+            };
+            use $crate::ops::{self, Backend};
 
-            async fn getattr(&self, file: fsapi::FileRef) -> fsapi::FsResult<fsapi::Attr> {
-                $crate::ops::getattr(self, file).await
-            }
+            impl ClusterFs for $t {
+                fn root(&self) -> FileRef {
+                    ops::root()
+                }
 
-            async fn setattr(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                set: fsapi::SetAttr,
-                guard_ctime: Option<fsapi::Timestamp>,
-            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
-                $crate::ops::setattr(self, cred, file, set, guard_ctime).await
-            }
+                fn write_verifier(&self) -> WriteVerifier {
+                    Backend::verifier(self)
+                }
 
-            async fn lookup(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<(fsapi::FileRef, fsapi::Attr)> {
-                $crate::ops::lookup(self, cred, dir, name).await
-            }
+                fn hold(&self, file: FileRef) {
+                    Backend::held(self).hold(file.ino);
+                }
 
-            async fn access(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                wanted: fsapi::AccessMask,
-            ) -> fsapi::FsResult<(fsapi::AccessMask, fsapi::Attr)> {
-                $crate::ops::access(self, cred, file, wanted).await
-            }
+                async fn shutdown(&self) -> FsResult<()> {
+                    Backend::stop(self).await
+                }
 
-            async fn readlink(
-                &self,
-                _cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-            ) -> fsapi::FsResult<(Vec<u8>, fsapi::Attr)> {
-                $crate::ops::readlink(self, file).await
+                $crate::ops::delegate_to_ops! {
+                    getattr(file: FileRef) -> FsResult<Attr>;
+                    setattr(cred: &Credentials, file: FileRef, set: SetAttr,
+                        guard_ctime: Option<Timestamp>) -> FsResult<WccReply<()>>;
+                    lookup(cred: &Credentials, dir: FileRef, name: &[u8])
+                        -> FsResult<(FileRef, Attr)>;
+                    access(cred: &Credentials, file: FileRef, wanted: AccessMask)
+                        -> FsResult<(AccessMask, Attr)>;
+                    readlink(cred: &Credentials, file: FileRef) -> FsResult<(Vec<u8>, Attr)>;
+                    read(cred: &Credentials, file: FileRef, offset: u64, count: u32)
+                        -> FsResult<ReadReply>;
+                    write(cred: &Credentials, file: FileRef, offset: u64, data: Vec<u8>,
+                        stable: Stability) -> FsResult<WccReply<WriteReply>>;
+                    commit(cred: &Credentials, file: FileRef, offset: u64, count: u32)
+                        -> FsResult<WccReply<WriteVerifier>>;
+                    create(cred: &Credentials, dir: FileRef, name: &[u8], how: CreateHow)
+                        -> FsResult<WccReply<(FileRef, Attr)>>;
+                    mkdir(cred: &Credentials, dir: FileRef, name: &[u8], attrs: SetAttr)
+                        -> FsResult<WccReply<(FileRef, Attr)>>;
+                    symlink(cred: &Credentials, dir: FileRef, name: &[u8], target: &[u8],
+                        attrs: SetAttr) -> FsResult<WccReply<(FileRef, Attr)>>;
+                    mknod(cred: &Credentials, dir: FileRef, name: &[u8], kind: SpecialKind,
+                        attrs: SetAttr) -> FsResult<WccReply<(FileRef, Attr)>>;
+                    remove(cred: &Credentials, dir: FileRef, name: &[u8])
+                        -> FsResult<WccReply<()>>;
+                    rmdir(cred: &Credentials, dir: FileRef, name: &[u8]) -> FsResult<WccReply<()>>;
+                    rename(cred: &Credentials, from_dir: FileRef, from_name: &[u8],
+                        to_dir: FileRef, to_name: &[u8]) -> FsResult<RenameReply>;
+                    link(cred: &Credentials, file: FileRef, dir: FileRef, name: &[u8])
+                        -> FsResult<WccReply<Attr>>;
+                    readdir(cred: &Credentials, dir: FileRef, cookie: u64, max_entries: usize,
+                        with_attrs: bool) -> FsResult<ReadDirReply>;
+                    fsstat(file: FileRef) -> FsResult<(FsStat, Attr)>;
+                    getxattr(cred: &Credentials, file: FileRef, name: &[u8]) -> FsResult<Vec<u8>>;
+                    setxattr(cred: &Credentials, file: FileRef, name: &[u8], value: Vec<u8>,
+                        how: XattrSet) -> FsResult<WccReply<()>>;
+                    removexattr(cred: &Credentials, file: FileRef, name: &[u8])
+                        -> FsResult<WccReply<()>>;
+                    listxattrs(cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>>;
+                    release(file: FileRef) -> ();
+                }
             }
-
-            async fn read(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                offset: u64,
-                count: u32,
-            ) -> fsapi::FsResult<fsapi::ReadReply> {
-                $crate::ops::read(self, cred, file, offset, count).await
-            }
-
-            async fn write(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                offset: u64,
-                data: Vec<u8>,
-                stable: fsapi::Stability,
-            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::WriteReply>> {
-                $crate::ops::write(self, cred, file, offset, data, stable).await
-            }
-
-            async fn commit(
-                &self,
-                _cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                _offset: u64,
-                _count: u32,
-            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::WriteVerifier>> {
-                $crate::ops::commit(self, file).await
-            }
-
-            async fn create(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-                how: fsapi::CreateHow,
-            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
-                $crate::ops::create(self, cred, dir, name, how).await
-            }
-
-            async fn mkdir(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-                attrs: fsapi::SetAttr,
-            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
-                $crate::ops::mkdir(self, cred, dir, name, attrs).await
-            }
-
-            async fn symlink(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-                target: &[u8],
-                attrs: fsapi::SetAttr,
-            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
-                $crate::ops::symlink(self, cred, dir, name, target, attrs).await
-            }
-
-            async fn mknod(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-                kind: fsapi::SpecialKind,
-                attrs: fsapi::SetAttr,
-            ) -> fsapi::FsResult<fsapi::WccReply<(fsapi::FileRef, fsapi::Attr)>> {
-                $crate::ops::mknod(self, cred, dir, name, kind, attrs).await
-            }
-
-            async fn remove(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
-                $crate::ops::remove(self, cred, dir, name, false).await
-            }
-
-            async fn rmdir(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
-                $crate::ops::remove(self, cred, dir, name, true).await
-            }
-
-            async fn rename(
-                &self,
-                cred: &fsapi::Credentials,
-                from_dir: fsapi::FileRef,
-                from_name: &[u8],
-                to_dir: fsapi::FileRef,
-                to_name: &[u8],
-            ) -> fsapi::FsResult<fsapi::RenameReply> {
-                $crate::ops::rename(self, cred, from_dir, from_name, to_dir, to_name).await
-            }
-
-            async fn link(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                dir: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<fsapi::WccReply<fsapi::Attr>> {
-                $crate::ops::link(self, cred, file, dir, name).await
-            }
-
-            async fn readdir(
-                &self,
-                cred: &fsapi::Credentials,
-                dir: fsapi::FileRef,
-                cookie: u64,
-                max_entries: usize,
-                with_attrs: bool,
-            ) -> fsapi::FsResult<fsapi::ReadDirReply> {
-                $crate::ops::readdir(self, cred, dir, cookie, max_entries, with_attrs).await
-            }
-
-            async fn fsstat(
-                &self,
-                file: fsapi::FileRef,
-            ) -> fsapi::FsResult<(fsapi::FsStat, fsapi::Attr)> {
-                $crate::ops::fsstat(self, file).await
-            }
-
-            fn write_verifier(&self) -> fsapi::WriteVerifier {
-                $crate::ops::Backend::verifier(self)
-            }
-
-            async fn shutdown(&self) -> fsapi::FsResult<()> {
-                $crate::ops::Backend::stop(self).await
-            }
-
-            async fn getxattr(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<Vec<u8>> {
-                $crate::ops::getxattr(self, cred, file, name).await
-            }
-
-            async fn setxattr(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                name: &[u8],
-                value: Vec<u8>,
-                how: fsapi::XattrSet,
-            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
-                $crate::ops::setxattr(self, cred, file, name, value, how).await
-            }
-
-            async fn removexattr(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-                name: &[u8],
-            ) -> fsapi::FsResult<fsapi::WccReply<()>> {
-                $crate::ops::removexattr(self, cred, file, name).await
-            }
-
-            async fn listxattrs(
-                &self,
-                cred: &fsapi::Credentials,
-                file: fsapi::FileRef,
-            ) -> fsapi::FsResult<Vec<Vec<u8>>> {
-                $crate::ops::listxattrs(self, cred, file).await
-            }
-
-            fn hold(&self, file: fsapi::FileRef) {
-                $crate::ops::Backend::held(self).hold(file.ino);
-            }
-
-            async fn release(&self, file: fsapi::FileRef) {
-                $crate::ops::release(self, file).await
-            }
-        }
+        };
     };
 }
 pub(crate) use impl_cluster_fs;
+
+/// `name(args) -> ret;`: an async method that calls
+/// `ops::name(self, args)` (for [`impl_cluster_fs`]).
+macro_rules! delegate_to_ops {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(async fn $name(&self, $($arg: $ty),*) -> $ret {
+            $crate::ops::$name(self, $($arg),*).await
+        })*
+    };
+}
+pub(crate) use delegate_to_ops;
 
 /// Files held open by NFSv4 clients, with their hold counts: removing
 /// their last name makes them orphans, freed at the last release.
@@ -523,7 +374,11 @@ pub(crate) async fn access<B: Backend>(
     Ok((granted_access(&attr, cred, wanted), attr))
 }
 
-pub(crate) async fn readlink<B: Backend>(b: &B, file: FileRef) -> FsResult<(Vec<u8>, Attr)> {
+pub(crate) async fn readlink<B: Backend>(
+    b: &B,
+    _cred: &Credentials,
+    file: FileRef,
+) -> FsResult<(Vec<u8>, Attr)> {
     let rec = record_fresh(b, file).await?;
     if rec.ftype != FileType::Symlink {
         return Err(FsError::Invalid("not a symbolic link"));
@@ -599,7 +454,13 @@ pub(crate) async fn write<B: Backend>(
     Ok(write_reply(b, len, sync, wcc(b, &applied, file.ino)))
 }
 
-pub(crate) async fn commit<B: Backend>(b: &B, file: FileRef) -> FsResult<WccReply<WriteVerifier>> {
+pub(crate) async fn commit<B: Backend>(
+    b: &B,
+    _cred: &Credentials,
+    file: FileRef,
+    _offset: u64,
+    _count: u32,
+) -> FsResult<WccReply<WriteVerifier>> {
     let rec = record_fresh(b, file).await?;
     let before = WccAttr::from(&attr_of(b, file.ino, &rec));
     b.commit_file(file.ino).await?;
@@ -695,8 +556,26 @@ pub(crate) async fn mknod<B: Backend>(
     make(b, cred, dir, name, NewKind::Special(kind), CreateMode::Guarded, attrs).await
 }
 
-/// REMOVE, or RMDIR when `directory`.
 pub(crate) async fn remove<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+) -> FsResult<WccReply<()>> {
+    remove_entry(b, cred, dir, name, false).await
+}
+
+pub(crate) async fn rmdir<B: Backend>(
+    b: &B,
+    cred: &Credentials,
+    dir: FileRef,
+    name: &[u8],
+) -> FsResult<WccReply<()>> {
+    remove_entry(b, cred, dir, name, true).await
+}
+
+/// REMOVE, or RMDIR when `directory`.
+async fn remove_entry<B: Backend>(
     b: &B,
     cred: &Credentials,
     dir: FileRef,
@@ -978,6 +857,16 @@ enum ReadStart {
     Chunked(u64, Attr),
 }
 
+/// READ and WRITE are for regular files: IsDir for a directory, `special`
+/// for anything else.
+fn regular_file(rec: &InodeRecord, special: &'static str) -> FsResult<()> {
+    match rec.ftype {
+        FileType::Regular => Ok(()),
+        FileType::Directory => Err(FsError::IsDir),
+        _ => Err(FsError::Invalid(special)),
+    }
+}
+
 /// READ's checks (type, permission), the reads answered without chunk
 /// data, and the byte count otherwise. `attr` is the file's attributes as
 /// the node returns them (pending writes merged).
@@ -988,11 +877,7 @@ fn read_start(
     offset: u64,
     count: u32,
 ) -> FsResult<ReadStart> {
-    match rec.ftype {
-        FileType::Regular => {}
-        FileType::Directory => return Err(FsError::IsDir),
-        _ => return Err(FsError::Invalid("read of a special file")),
-    }
+    regular_file(rec, "read of a special file")?;
     // Owner override, and read-if-exec so mode 0711 programs run (knfsd).
     if cred.uid != attr.uid && !access::may(&attr, cred, R) && !access::may(&attr, cred, X) {
         return Err(FsError::AccessDenied);
@@ -1022,11 +907,7 @@ fn check_write(
     offset: u64,
     len: u64,
 ) -> FsResult<u64> {
-    match rec.ftype {
-        FileType::Regular => {}
-        FileType::Directory => return Err(FsError::IsDir),
-        _ => return Err(FsError::Invalid("write to a special file")),
-    }
+    regular_file(rec, "write to a special file")?;
     let attr = rec.to_attr(ino);
     if cred.uid != attr.uid {
         access::require(&attr, cred, W)?;
