@@ -190,6 +190,9 @@ pub struct Status {
     pub joint: bool,
     /// True once this node applied its own removal.
     pub removed: bool,
+    /// On the leader: the highest log index known replicated on each
+    /// member (itself included); empty on other nodes.
+    pub matched: Vec<(NodeId, LogIndex)>,
 }
 
 /// Why the outcome of a proposal is unknown. The entry may or may not be
@@ -421,6 +424,11 @@ impl<S: StateMachine> Node<S> {
             learners,
             joint: !cs.voters_outgoing.is_empty(),
             removed: self.removed,
+            matched: if r.state == StateRole::Leader {
+                r.prs().iter().map(|(id, pr)| (NodeId(*id), LogIndex(pr.matched))).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 

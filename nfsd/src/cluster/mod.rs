@@ -625,6 +625,8 @@ pub struct ClusterAdmin {
     /// How often to ask again for a leadership transfer (raft-rs drops one
     /// that has not finished within an election timeout).
     transfer_retry: Duration,
+    /// One Raft tick (a leader heartbeat goes out every tick).
+    tick: Duration,
     in_flight: Arc<AtomicUsize>,
 }
 
@@ -693,6 +695,7 @@ impl ClusterAdmin {
             token: running.secret.admin_token(),
             // Two election timeouts (10 ticks each, `consensus::Config`).
             transfer_retry: Duration::from_millis(20 * section.tick_ms.clamp(10, 1000)),
+            tick: Duration::from_millis(section.tick_ms.clamp(10, 1000)),
             in_flight: running.in_flight.clone(),
         }
     }
@@ -890,6 +893,7 @@ impl AdminBackend for ClusterAdmin {
             cur.map.version().0
         };
         if in_raft {
+            self.wait_holds_map(id).await?;
             self.conf_change(consensus::remove_node(NodeId(id))).await?;
         }
         tracing::info!(node = id, map_version = version, "removed a node");
@@ -998,6 +1002,32 @@ impl ClusterAdmin {
     }
 
     /// Propose `next` over `cur` (compare-and-set on the version).
+    /// Before node `id` leaves the Raft configuration: wait (at most 10 s)
+    /// until it holds the entry of the map without itself, plus a few
+    /// heartbeats that tell it the entry is committed. Once out of the
+    /// configuration the leader sends it nothing more, and a node that
+    /// lagged behind would never learn that it was removed and would go
+    /// on serving an old namespace. A node that is down is not waited for.
+    async fn wait_holds_map(&self, id: u64) -> Result<(), AdminError> {
+        let target = self.raft_status().await?.applied;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.fs.peers().is_live(id) && tokio::time::Instant::now() < deadline {
+            let st = self.raft_status().await?;
+            if st.role != consensus::Role::Leader {
+                break;
+            }
+            if st.matched.iter().any(|(n, m)| *n == NodeId(id) && *m >= target) {
+                tokio::time::sleep(3 * self.tick).await;
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if self.fs.peers().is_live(id) {
+            tracing::warn!(node = id, "removing a node that may not hold the map without itself");
+        }
+        Ok(())
+    }
+
     async fn set_map(&self, cur: &ClusterState, next: &ClusterState) -> Result<u64, AdminError> {
         let version = next.map.version().0;
         let cmd = meta::Command::SetClusterMap {
