@@ -1079,8 +1079,17 @@ pub fn member_config(
     data_dir: &Path,
     secret_file: &Path,
 ) -> String {
+    // Members forward membership requests to the leader's admin API, so on
+    // separate hosts it must listen on the member's address.
+    let remote = if me.admin.ip().is_loopback() {
+        ""
+    } else {
+        "# plain HTTP behind the cluster's admin token: keep this address on the\n\
+         # cluster's private network (members forward requests to the leader's API)\n\
+         allow_remote = true\n"
+    };
     let mut t = format!(
-        "[server]\ndata_dir = {:?}\nlisten = \"{}\"\nportmap_port_111 = false\n\n[admin]\nlisten = \"{}\"\n\n[cluster]\nnode_id = {}\nsecret_file = {:?}\n",
+        "[server]\ndata_dir = {:?}\nlisten = \"{}\"\nportmap_port_111 = false\n\n[admin]\nlisten = \"{}\"\n{remote}\n[cluster]\nnode_id = {}\nsecret_file = {:?}\n",
         data_dir.display().to_string(),
         me.nfs,
         me.admin,
@@ -1243,6 +1252,21 @@ mod tests {
             .all(|k| crate::admin::auth::Token::of_key(k).expose() != derived.expose()));
         let other = ClusterSecret::generate().admin_token();
         assert!(!other.matches(derived.expose()), "another cluster, another token");
+    }
+
+    #[test]
+    fn init_writes_configurations_that_load_on_one_host_and_on_several() {
+        for hosts in [vec!["127.0.0.1"; 3], vec!["10.0.0.1", "10.0.0.2", "10.0.0.3"]] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let hosts: Vec<String> = hosts.into_iter().map(String::from).collect();
+            init(dir.path(), &hosts, 30000).expect("init");
+            for i in 1..=3 {
+                let path = dir.path().join(format!("node-{i}.toml"));
+                let c = Config::load(Some(&path))
+                    .unwrap_or_else(|e| panic!("{} does not load: {e:#}", path.display()));
+                assert_eq!(c.admin.allow_remote, !c.admin.listen.ip().is_loopback(), "{hosts:?}");
+            }
+        }
     }
 
     #[test]
