@@ -19,6 +19,7 @@
 
 pub mod access;
 mod error;
+pub mod ranges;
 mod types;
 
 pub use error::{FsError, FsResult};

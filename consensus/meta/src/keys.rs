@@ -11,6 +11,7 @@
 //! | `s` name                              | state machine scalars: `format`, `epoch`, `next_ino`, `applied` (the last applied Raft log index, replicated mode) |
 //! | `o` ino                               | empty: an orphan (no name left, kept while open) |
 //! | `x` ino name `\0` epoch               | 1, value: an extended attribute, or tombstone |
+//! | `l` ino owner start                   | a byte-range lock (layout in `locks`), not versioned |
 //!
 //! Names never contain NUL (checked before any write), so `name \0` is a
 //! prefix no other name shares. Reading the live tree takes the newest
@@ -39,7 +40,7 @@ pub(crate) const XATTR: u8 = b'x';
 /// users of a shared store (the Raft log under `raft/`) must use keys that
 /// start with another byte: checkpoints, restores and digests cover exactly
 /// these keys.
-pub(crate) const TAGS: [u8; 6] = [COOKIE, DIRENT, INODE, ORPHAN, SCALAR, XATTR];
+pub(crate) const TAGS: [u8; 7] = [COOKIE, DIRENT, INODE, crate::locks::LOCK, ORPHAN, SCALAR, XATTR];
 
 /// The scalar that holds the last applied Raft log index.
 pub(crate) const APPLIED_INDEX: &str = "applied";
@@ -48,7 +49,7 @@ pub(crate) const APPLIED_INDEX: &str = "applied";
 pub(crate) const CLUSTER_MAP: &str = "cluster_map";
 
 /// True when `key` belongs to the metadata key space: its first byte is
-/// one of the tags of the key layout above (`c d i o s x`).
+/// one of the tags of the key layout above (`c d i l o s x`).
 pub fn is_meta_key(key: &[u8]) -> bool {
     key.first().is_some_and(|t| TAGS.contains(t))
 }

@@ -32,12 +32,16 @@
 
 mod codec;
 mod keys;
+mod locks;
 mod record;
 mod replicated;
 mod wire;
 
 pub use codec::DecodeError;
 pub use keys::{is_meta_key, newest_at_or_below};
+pub use locks::{
+    conflict as lock_conflict, LockHolder, LockKind, LockOwner, RangeLock, LOCK_OWNER_BYTES_MAX,
+};
 pub use record::{InodeRecord, FIRST_COOKIE};
 pub use replicated::{MetaReader, ReplicatedMeta, CHECKPOINT_FORMAT_VERSION};
 pub use wire::{
@@ -211,6 +215,26 @@ pub enum Command {
         version: u64,
         map: Vec<u8>,
     },
+    /// Take a byte-range lock for a client of some node (cluster-wide
+    /// NFSv4 locks): granted (the owner's ranges replaced and merged,
+    /// POSIX) or denied with the conflicting lock in
+    /// [`Applied::lock_denied`], changing nothing. STALE for a missing inode.
+    Lock {
+        ino: InodeId,
+        lock: RangeLock,
+    },
+    /// Release `start..=end` of `owner` on `ino` (splitting ranges);
+    /// releasing what is not held is fine, also on a missing inode.
+    Unlock {
+        ino: InodeId,
+        owner: LockOwner,
+        start: u64,
+        end: u64,
+    },
+    /// Release every lock `holder` holds, on every inode.
+    UnlockAll {
+        holder: LockHolder,
+    },
 }
 
 /// The effects of an applied command.
@@ -225,6 +249,8 @@ pub struct Applied {
     pub freed: Vec<InodeId>,
     /// A regular file whose size was set: (inode, new size, chunk size).
     pub truncated: Option<(InodeId, u64, u32)>,
+    /// [`Command::Lock`] was denied: the lock of another owner in the way.
+    pub lock_denied: Option<RangeLock>,
 }
 
 /// One directory entry as listed.
@@ -371,6 +397,16 @@ impl Meta {
         }
         let (version, map) = v.split_at(8);
         Ok(Some((read_u64(version)?, map.to_vec())))
+    }
+
+    /// The byte-range locks held on `ino` (cluster-wide NFSv4 locks).
+    pub fn locks(&self, ino: InodeId) -> Result<Vec<RangeLock>, MetaError> {
+        locks::of_inode(&*self.store, ino)
+    }
+
+    /// Every byte-range lock, with its inode, in key order.
+    pub fn lock_table(&self) -> Result<Vec<(InodeId, RangeLock)>, MetaError> {
+        locks::all(&*self.store)
     }
 
     /// Inodes whose last name was removed while they were held open
@@ -618,6 +654,21 @@ impl Meta {
                 rec.inline = Vec::new();
                 txn.put_inode(ino, rec);
             }
+            Command::Lock { ino, lock } => {
+                txn.inode(ino)?;
+                locks::check(&lock.owner, lock.start, lock.end)?;
+                let held = locks::of_inode(&*self.store, ino)?;
+                applied.lock_denied = locks::acquire(&mut txn.locks, ino, held, &lock);
+            }
+            Command::Unlock { ino, owner, start, end } => {
+                locks::check(&owner, start, end)?;
+                let held = locks::of_inode(&*self.store, ino)?;
+                locks::release(&mut txn.locks, ino, held, &owner, start, end);
+            }
+            Command::UnlockAll { holder } => {
+                let table = locks::all(&*self.store)?;
+                locks::release_all(&mut txn.locks, table, &holder);
+            }
             Command::AfterWrite { ino, end, writes, cred, now } => {
                 let mut rec = txn.inode(ino)?;
                 let before = WccAttr::from(&rec.to_attr(ino));
@@ -720,6 +771,8 @@ struct Txn<'a> {
     applied_index: Option<u64>,
     /// The new cluster map scalar (version, then the map's bytes).
     cluster_map: Option<Vec<u8>>,
+    /// Lock records written (`None`: deleted), see `locks`.
+    locks: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 impl<'a> Txn<'a> {
@@ -735,6 +788,7 @@ impl<'a> Txn<'a> {
             xattrs: BTreeMap::new(),
             applied_index: None,
             cluster_map: None,
+            locks: BTreeMap::new(),
         }
     }
 
@@ -898,6 +952,10 @@ impl<'a> Txn<'a> {
                 {
                     b.delete(k);
                 }
+                // and so do its byte-range locks
+                for k in locks::keys_of_inode(self.store, *ino)? {
+                    b.delete(k);
+                }
             }
             self.write_versioned(
                 &mut b,
@@ -936,6 +994,12 @@ impl<'a> Txn<'a> {
                 }
                 _ => {}
             }
+        }
+        for (k, v) in &self.locks {
+            match v {
+                Some(v) => b.put(k.clone(), v.clone()),
+                None => b.delete(k.clone()),
+            };
         }
         for (ino, before) in &self.changed {
             if let Some((_, Some(rec))) = self.inodes.get(ino) {

@@ -20,6 +20,8 @@
 //! checkpoint = version(1) { 1 key(u32 len, bytes) value(u32 len, bytes) }* 0 count(u64)
 //! ```
 //!
+//! Version 2 when the key space holds byte-range lock records, else 1.
+//!
 //! `state_digest` is xxh3-64 over exactly those bytes, streamed.
 //!
 //! Failures: an operation's error (not found, permission, ...) is a result
@@ -44,8 +46,13 @@ use crate::keys::{self, is_meta_key};
 use crate::wire::{encode_outcome, not_understood};
 use crate::{Command, InodeRecord, ListedEntry, Meta, MetaError};
 
-/// Version byte of a [`ReplicatedMeta`] checkpoint.
-pub const CHECKPOINT_FORMAT_VERSION: u8 = 1;
+/// Version byte of a [`ReplicatedMeta`] checkpoint: the newest this
+/// replica writes and reads. Version 2 may hold byte-range lock records
+/// (`l` keys); a checkpoint without any is still written as version 1, so
+/// replicas that do not know locks refuse only checkpoints that have some.
+pub const CHECKPOINT_FORMAT_VERSION: u8 = 2;
+/// The checkpoint version before lock records.
+const CHECKPOINT_FORMAT_VERSION_BASE: u8 = 1;
 
 /// Pairs read per store scan while dumping or replacing the key space.
 const SCAN_PAGE_PAIRS: usize = 1024;
@@ -127,7 +134,8 @@ impl ReplicatedMeta {
 
     /// Stream the checkpoint encoding of the key space into `sink`.
     fn emit_checkpoint(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), StoreError> {
-        sink(&[CHECKPOINT_FORMAT_VERSION]);
+        let has_locks = !self.store.scan_prefix(&[crate::locks::LOCK], None, 1)?.is_empty();
+        sink(&[if has_locks { CHECKPOINT_FORMAT_VERSION } else { CHECKPOINT_FORMAT_VERSION_BASE }]);
         let mut count: u64 = 0;
         for_each_pair(&*self.store, |k, v| {
             let mut w = Writer::with_capacity(9 + k.len() + v.len());
@@ -220,16 +228,19 @@ impl StateMachine for ReplicatedMeta {
 /// a matching count, nothing after it, and a format scalar.
 fn parse_checkpoint(bytes: &[u8]) -> Result<Vec<KeyValue>, DecodeError> {
     let mut r = Reader::new(bytes, "metadata checkpoint");
-    if r.u8()? != CHECKPOINT_FORMAT_VERSION {
+    let version = r.u8()?;
+    if !(CHECKPOINT_FORMAT_VERSION_BASE..=CHECKPOINT_FORMAT_VERSION).contains(&version) {
         return Err(r.bad("unknown version"));
     }
     let mut pairs: Vec<KeyValue> = Vec::new();
+    let mut has_locks = false;
     while r.flag()? {
         let k = r.bytes(bytes.len())?;
         let v = r.bytes(bytes.len())?;
         if !is_meta_key(k) {
             return Err(r.bad("key outside the metadata key space"));
         }
+        has_locks |= k[0] == crate::locks::LOCK;
         if pairs.last().is_some_and(|(last, _)| last.as_slice() >= k) {
             return Err(r.bad("keys not in ascending order"));
         }
@@ -237,6 +248,10 @@ fn parse_checkpoint(bytes: &[u8]) -> Result<Vec<KeyValue>, DecodeError> {
     }
     if r.u64()? != pairs.len() as u64 {
         return Err(r.bad("pair count does not match"));
+    }
+    // canonical: the lowest version that holds these pairs
+    if has_locks != (version == CHECKPOINT_FORMAT_VERSION) {
+        return Err(r.bad("version does not match the lock records"));
     }
     r.expect_end()?;
     let format = keys::scalar("format");
@@ -312,6 +327,16 @@ impl MetaReader {
     /// See [`Meta::xattr_names`].
     pub fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, MetaError> {
         self.meta.xattr_names(ino, limit)
+    }
+
+    /// See [`Meta::locks`].
+    pub fn locks(&self, ino: InodeId) -> Result<Vec<crate::RangeLock>, MetaError> {
+        self.meta.locks(ino)
+    }
+
+    /// See [`Meta::lock_table`].
+    pub fn lock_table(&self) -> Result<Vec<(InodeId, crate::RangeLock)>, MetaError> {
+        self.meta.lock_table()
     }
 
     /// See [`Meta::cluster_map`].

@@ -162,7 +162,47 @@ pub(crate) fn any_command() -> impl Strategy<Value = Command> {
         (any::<u64>(), any::<u64>(), bytes(300)).prop_map(|(expected, version, map)| {
             Command::SetClusterMap { expected, version, map }
         }),
+        (ino(), range_lock()).prop_map(|(ino, lock)| Command::Lock { ino, lock }),
+        (ino(), lock_owner(), any::<u64>(), any::<u64>())
+            .prop_map(|(ino, owner, start, end)| Command::Unlock { ino, owner, start, end }),
+        lock_holder().prop_map(|holder| Command::UnlockAll { holder }),
     ]
+}
+
+fn lock_owner() -> impl Strategy<Value = LockOwner> {
+    (any::<u64>(), any::<u64>(), any::<u64>(), bytes(40)).prop_map(
+        |(node, incarnation, client, owner)| LockOwner { node, incarnation, client, owner },
+    )
+}
+
+fn range_lock() -> impl Strategy<Value = RangeLock> {
+    (lock_owner(), any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(owner, start, end, w)| {
+        RangeLock { owner, start, end, kind: if w { LockKind::Write } else { LockKind::Read } }
+    })
+}
+
+fn lock_holder() -> impl Strategy<Value = LockHolder> {
+    prop_oneof![
+        lock_owner().prop_map(LockHolder::Owner),
+        (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(node, incarnation, client)| {
+            LockHolder::Client { node, incarnation, client }
+        }),
+        (any::<u64>(), any::<u64>())
+            .prop_map(|(node, incarnation)| LockHolder::Incarnation { node, incarnation }),
+        (any::<u64>(), any::<u64>())
+            .prop_map(|(node, keep)| LockHolder::OtherIncarnations { node, keep }),
+    ]
+}
+
+/// The version byte each command is written with: the lock commands are
+/// of the newest version, the others of the one before.
+fn version_of(c: &Command) -> u8 {
+    match c {
+        Command::Lock { .. } | Command::Unlock { .. } | Command::UnlockAll { .. } => {
+            COMMAND_FORMAT_VERSION
+        }
+        _ => COMMAND_FORMAT_VERSION - 1,
+    }
 }
 
 fn attr() -> impl Strategy<Value = Attr> {
@@ -244,12 +284,14 @@ fn outcome() -> impl Strategy<Value = FsResult<Applied>> {
         proptest::option::of((ino(), attr())),
         proptest::collection::vec(ino(), 0..4),
         proptest::option::of((ino(), any::<u64>(), any::<u32>())),
+        proptest::option::of(range_lock()),
     )
-        .prop_map(|(changed, object, freed, truncated)| Applied {
+        .prop_map(|(changed, object, freed, truncated, lock_denied)| Applied {
             changed,
             object,
             freed,
             truncated,
+            lock_denied,
         });
     prop_oneof![applied.prop_map(Ok), fs_error().prop_map(Err)]
 }
@@ -264,7 +306,7 @@ proptest! {
     #[test]
     fn commands_round_trip(c in any_command()) {
         let b = c.encode();
-        prop_assert_eq!(b[0], COMMAND_FORMAT_VERSION);
+        prop_assert_eq!(b[0], version_of(&c));
         prop_assert_eq!(Command::decode(&b), Ok(c));
         for cut in 0..b.len() {
             prop_assert!(Command::decode(&b[..cut]).is_err(), "prefix of {} bytes decoded", cut);
@@ -303,7 +345,8 @@ proptest! {
     #[test]
     fn outcomes_round_trip(o in outcome()) {
         let b = encode_outcome(&o);
-        prop_assert_eq!(b[0], OUTCOME_FORMAT_VERSION);
+        let denied = matches!(&o, Ok(a) if a.lock_denied.is_some());
+        prop_assert_eq!(b[0], if denied { OUTCOME_FORMAT_VERSION } else { OUTCOME_FORMAT_VERSION - 1 });
         prop_assert_eq!(decode_outcome(&b), Ok(o));
         for cut in 0..b.len() {
             prop_assert!(decode_outcome(&b[..cut]).is_err());
@@ -318,13 +361,31 @@ proptest! {
 fn limits_and_versions_are_checked() {
     let c = Command::ReleaseOrphan { ino: InodeId(9) };
     let mut b = c.encode();
+    assert_eq!(
+        b[0],
+        COMMAND_FORMAT_VERSION - 1,
+        "a command older than the locks keeps its version"
+    );
     b[0] = COMMAND_FORMAT_VERSION + 1;
     assert!(Command::decode(&b).is_err(), "unknown version");
-    b[0] = COMMAND_FORMAT_VERSION - 1;
+    b[0] = COMMAND_FORMAT_VERSION - 2;
     assert!(Command::decode(&b).is_err(), "an older version");
+    b[0] = COMMAND_FORMAT_VERSION;
+    assert!(Command::decode(&b).is_err(), "an old command with the lock version");
+    let holder = LockHolder::Incarnation { node: 1, incarnation: 2 };
+    let mut l = Command::UnlockAll { holder }.encode();
+    l[0] = COMMAND_FORMAT_VERSION - 1;
+    assert!(Command::decode(&l).is_err(), "a lock command with the version before locks");
+    // An outcome of version 2 must carry a denial; an error is version 1.
+    let mut o = encode_outcome(&Ok(Applied::default()));
+    o[0] = OUTCOME_FORMAT_VERSION;
+    assert!(decode_outcome(&o).is_err());
+    let mut o = encode_outcome(&Err(FsError::Stale));
+    o[0] = OUTCOME_FORMAT_VERSION;
+    assert!(decode_outcome(&o).is_err());
     assert!(Command::decode(&vec![1u8; COMMAND_SIZE_BYTES_MAX + 1]).is_err(), "over the limit");
     // A length prefix far past the end is refused without allocating it.
-    let mut huge = vec![COMMAND_FORMAT_VERSION, 7];
+    let mut huge = vec![COMMAND_FORMAT_VERSION - 1, 7];
     huge.extend_from_slice(&1u64.to_le_bytes());
     huge.extend_from_slice(&2u64.to_le_bytes());
     huge.extend_from_slice(&u32::MAX.to_le_bytes());
@@ -383,6 +444,9 @@ fn answers(r: &MetaReader) -> Vec<String> {
     for o in r.orphans(1000).expect("orphans") {
         out.push(format!("orphan {o:?} {:?}", r.inode(o).expect("inode")));
     }
+    for (ino, l) in r.lock_table().expect("locks") {
+        out.push(format!("lock {ino:?} {l:?} {:?}", r.locks(ino).expect("locks of an inode")));
+    }
     out
 }
 
@@ -434,7 +498,8 @@ proptest! {
             a.apply(LogIndex(t as u64 + 2), &c.encode());
         }
         let ck = a.checkpoint();
-        prop_assert_eq!(ck[0], CHECKPOINT_FORMAT_VERSION);
+        let has_locks = !a.reader().lock_table().expect("locks").is_empty();
+        prop_assert_eq!(ck[0], if has_locks { CHECKPOINT_FORMAT_VERSION } else { 1 });
 
         let s = Arc::new(MemStore::default());
         let mut b = ReplicatedMeta::open(s.clone(), 0o700, Timestamp { seconds: 5, nanos: 0 })
@@ -504,18 +569,18 @@ fn bad_checkpoints_are_refused_and_change_nothing() {
     assert!(b.restore(&trailing).is_err(), "trailing bytes");
     // A key outside the metadata key space.
     let mut w = crate::codec::Writer::default();
-    w.u8(CHECKPOINT_FORMAT_VERSION).u8(1).bytes(b"raft/x").bytes(b"v").u8(0).u64(1);
+    w.u8(1).u8(1).bytes(b"raft/x").bytes(b"v").u8(0).u64(1);
     assert!(b.restore(&w.finish()).is_err());
     // Keys out of order.
     let mut w = crate::codec::Writer::default();
-    w.u8(CHECKPOINT_FORMAT_VERSION);
+    w.u8(1);
     w.u8(1).bytes(b"sformat").bytes(&1u64.to_le_bytes());
     w.u8(1).bytes(b"i\x00").bytes(b"");
     w.u8(0).u64(2);
     assert!(b.restore(&w.finish()).is_err());
     // No format scalar.
     let mut w = crate::codec::Writer::default();
-    w.u8(CHECKPOINT_FORMAT_VERSION).u8(0).u64(0);
+    w.u8(1).u8(0).u64(0);
     assert!(b.restore(&w.finish()).is_err());
     assert_eq!(dump(&sb), before, "refused restores changed the store");
     b.restore(&ck).expect("the real one restores");

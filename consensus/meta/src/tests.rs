@@ -248,6 +248,13 @@ pub(crate) enum Op {
     RemoveHeld(u8, u8),
     Release(u8),
     MakeChunked(u8),
+    /// Byte-range lock: file, owner, start, length, write.
+    Lock(u8, u8, u8, u8, bool),
+    /// Release: file, owner, start, length.
+    Unlock(u8, u8, u8, u8),
+    /// Release everything of: 0 an owner, 1 a client, 2 an incarnation,
+    /// 3 a node's other incarnations.
+    UnlockAll(u8, u8),
 }
 
 pub(crate) fn op() -> impl Strategy<Value = Op> {
@@ -268,7 +275,31 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         (0u8..4, 0u8..6).prop_map(|(d, n)| Op::RemoveHeld(d, n)),
         (0u8..8).prop_map(Op::Release),
         (0u8..8).prop_map(Op::MakeChunked),
+        (0u8..8, 0u8..16, 0u8..32, 1u8..16, any::<bool>())
+            .prop_map(|(f, o, s, l, w)| Op::Lock(f, o, s, l, w)),
+        (0u8..8, 0u8..16, 0u8..32, 1u8..16).prop_map(|(f, o, s, l)| Op::Unlock(f, o, s, l)),
+        (0u8..4, 0u8..16).prop_map(|(k, o)| Op::UnlockAll(k, o)),
     ]
+}
+
+/// One of 16 lock owners: 2 nodes × 2 incarnations × 2 clients × 2 names.
+pub(crate) fn lock_owner(i: u8) -> LockOwner {
+    LockOwner {
+        node: 1 + u64::from(i & 1),
+        incarnation: 1 + u64::from((i >> 1) & 1),
+        client: 1 + u64::from((i >> 2) & 1),
+        owner: vec![b'o', (i >> 3) & 1],
+    }
+}
+
+pub(crate) fn lock_holder(k: u8, i: u8) -> LockHolder {
+    let o = lock_owner(i);
+    match k % 4 {
+        0 => LockHolder::Owner(o),
+        1 => LockHolder::Client { node: o.node, incarnation: o.incarnation, client: o.client },
+        2 => LockHolder::Incarnation { node: o.node, incarnation: o.incarnation },
+        _ => LockHolder::OtherIncarnations { node: o.node, keep: o.incarnation },
+    }
 }
 
 /// Turn abstract ops into commands against whatever inodes exist, so that
@@ -387,6 +418,22 @@ pub(crate) fn command(m: &Meta, op: &Op, t: u64) -> Command {
         },
         Op::Release(f) => Command::ReleaseOrphan { ino: InodeId(2 + f as u64) },
         Op::MakeChunked(f) => Command::MakeChunked { ino: InodeId(2 + f as u64) },
+        Op::Lock(f, o, start, len, write) => Command::Lock {
+            ino: InodeId(2 + f as u64),
+            lock: RangeLock {
+                owner: lock_owner(o),
+                start: u64::from(start),
+                end: u64::from(start) + u64::from(len) - 1,
+                kind: if write { LockKind::Write } else { LockKind::Read },
+            },
+        },
+        Op::Unlock(f, o, start, len) => Command::Unlock {
+            ino: InodeId(2 + f as u64),
+            owner: lock_owner(o),
+            start: u64::from(start),
+            end: u64::from(start) + u64::from(len) - 1,
+        },
+        Op::UnlockAll(k, o) => Command::UnlockAll { holder: lock_holder(k, o) },
     }
 }
 
@@ -530,4 +577,230 @@ fn cluster_map_changes_are_compare_and_set() {
     assert!(set(1, 1, b"same version").is_err(), "versions only grow");
     assert!(set(1, 2, b"two").is_ok());
     assert_eq!(m.cluster_map().expect("read"), Some((2, b"two".to_vec())));
+}
+
+// ------------------------------------------------------------ byte-range locks
+
+fn mklock(m: &Meta, ino: InodeId, o: u8, start: u64, end: u64, kind: LockKind) -> Applied {
+    let lock = RangeLock { owner: lock_owner(o), start, end, kind };
+    m.apply(Command::Lock { ino, lock }).expect("lock command applies")
+}
+
+fn ranges(m: &Meta, ino: InodeId) -> Vec<(u8, u64, u64, LockKind)> {
+    m.locks(ino)
+        .expect("locks")
+        .into_iter()
+        .map(|l| {
+            let o = (0..16).find(|i| lock_owner(*i) == l.owner).expect("a test owner");
+            (o, l.start, l.end, l.kind)
+        })
+        .collect()
+}
+
+fn lock_file(m: &Meta, name: &str) -> InodeId {
+    let n = name.as_bytes()[0];
+    m.apply(command(m, &Op::Create(0, n), 0)).expect("create").object.expect("object").0
+}
+
+#[test]
+fn locks_conflict_between_owners_and_a_denial_changes_nothing() {
+    use LockKind::{Read, Write};
+    let (m, s) = meta();
+    let f = lock_file(&m, "f");
+    assert_eq!(mklock(&m, f, 0, 0, 99, Write).lock_denied, None);
+    let before = dump(&s);
+    // another owner of the same client, node and incarnation conflicts
+    let d = mklock(&m, f, 8, 50, 50, Read).lock_denied.expect("denied");
+    assert_eq!((d.owner, d.start, d.end, d.kind), (lock_owner(0), 0, 99, Write));
+    assert_eq!(mklock(&m, f, 1, 99, u64::MAX, Write).lock_denied.map(|d| d.start), Some(0));
+    assert_eq!(dump(&s), before, "a denied lock writes nothing");
+    // disjoint ranges and shared reads do not conflict
+    assert_eq!(mklock(&m, f, 1, 100, u64::MAX, Read).lock_denied, None);
+    assert_eq!(mklock(&m, f, 2, 200, 300, Read).lock_denied, None);
+    assert!(mklock(&m, f, 2, 150, 150, Write).lock_denied.is_some());
+    // another inode is independent; a missing one is stale
+    let g = lock_file(&m, "g");
+    assert_eq!(mklock(&m, g, 5, 0, u64::MAX, Write).lock_denied, None);
+    let lock = RangeLock { owner: lock_owner(0), start: 0, end: 0, kind: Write };
+    assert_eq!(m.apply(Command::Lock { ino: InodeId(999), lock }), Err(FsError::Stale));
+    let lock = RangeLock { owner: lock_owner(0), start: 5, end: 4, kind: Write };
+    assert_eq!(m.apply(Command::Lock { ino: f, lock }), Err(FsError::Invalid("lock range")));
+}
+
+#[test]
+fn an_owner_splits_merges_and_changes_its_ranges_posix_style() {
+    use LockKind::{Read, Write};
+    let (m, _s) = meta();
+    let f = lock_file(&m, "f");
+    mklock(&m, f, 3, 0, 9, Write);
+    mklock(&m, f, 3, 10, 19, Write);
+    assert_eq!(ranges(&m, f), vec![(3, 0, 19, Write)], "adjacent ranges merge");
+    mklock(&m, f, 3, 5, 7, Read);
+    assert_eq!(ranges(&m, f), vec![(3, 0, 4, Write), (3, 5, 7, Read), (3, 8, 19, Write)]);
+    let unlock = |start, end| {
+        m.apply(Command::Unlock { ino: f, owner: lock_owner(3), start, end }).expect("unlock")
+    };
+    unlock(2, 12);
+    assert_eq!(ranges(&m, f), vec![(3, 0, 1, Write), (3, 13, 19, Write)]);
+    mklock(&m, f, 3, 2, u64::MAX, Write);
+    assert_eq!(ranges(&m, f), vec![(3, 0, u64::MAX, Write)]);
+    unlock(100, u64::MAX);
+    assert_eq!(ranges(&m, f), vec![(3, 0, 99, Write)]);
+    // another owner's unlock releases nothing of this one
+    m.apply(Command::Unlock { ino: f, owner: lock_owner(4), start: 0, end: u64::MAX })
+        .expect("unlock");
+    assert_eq!(ranges(&m, f), vec![(3, 0, 99, Write)]);
+}
+
+#[test]
+fn release_by_owner_client_incarnation_and_other_incarnations() {
+    use LockKind::Write;
+    let (m, _s) = meta();
+    let f = lock_file(&m, "f");
+    let g = lock_file(&m, "g");
+    for o in 0..16u8 {
+        mklock(&m, f, o, u64::from(o) * 10, u64::from(o) * 10 + 5, Write);
+        mklock(&m, g, o, u64::from(o) * 10, u64::from(o) * 10 + 5, Write);
+    }
+    let owners = |m: &Meta| -> BTreeSet<u8> {
+        ranges(m, f).iter().chain(ranges(m, g).iter()).map(|r| r.0).collect()
+    };
+    let all = |k, o| m.apply(Command::UnlockAll { holder: lock_holder(k, o) }).expect("unlock");
+    all(0, 15); // owner 15 only
+    assert!(!owners(&m).contains(&15) && owners(&m).len() == 15);
+    all(1, 0); // node 1, incarnation 1, client 1: owners 0 and 8
+    assert!(!owners(&m).contains(&0) && !owners(&m).contains(&8));
+    all(2, 1); // node 2, incarnation 1: owners 1, 5, 9, 13
+    assert_eq!(owners(&m), [2, 3, 4, 6, 7, 10, 11, 12, 14].into_iter().collect());
+    all(3, 2); // node 1 but incarnation 2: drops node 1 incarnation 1 (4, 12)
+    assert_eq!(owners(&m), [2, 3, 6, 7, 10, 11, 14].into_iter().collect());
+    assert_eq!(ranges(&m, f), ranges(&m, g));
+}
+
+#[test]
+fn locks_of_a_freed_inode_go_with_it_but_an_orphan_keeps_them() {
+    let (m, s) = meta();
+    let f = lock_file(&m, "f");
+    let g = lock_file(&m, "g");
+    mklock(&m, f, 0, 0, 9, LockKind::Write);
+    mklock(&m, g, 0, 0, 9, LockKind::Write);
+    let rm = |name: &str, keep| Command::Remove {
+        parent: InodeId::ROOT,
+        name: format!("n{}", name.as_bytes()[0]).into_bytes(),
+        directory: false,
+        cred: root(),
+        now: T0,
+        keep,
+    };
+    m.apply(rm("f", None)).expect("remove");
+    assert!(m.locks(f).expect("locks").is_empty());
+    m.apply(rm("g", Some(g))).expect("remove held");
+    assert_eq!(m.locks(g).expect("locks").len(), 1, "an open orphan keeps its locks");
+    m.apply(Command::ReleaseOrphan { ino: g }).expect("release");
+    assert!(m.locks(g).expect("locks").is_empty());
+    assert!(dump(&s).iter().all(|(k, _)| k[0] != b'l'), "no lock record left");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The lock table against a model that records who holds each byte:
+    /// the same grants and denials, the same bytes held, and every owner's
+    /// ranges disjoint and merged (no two adjacent ranges of one kind).
+    #[test]
+    fn locks_follow_a_byte_model(ops in proptest::collection::vec(
+        prop_oneof![
+            (0u8..2, 0u8..6, 0u8..32, 1u8..12, any::<bool>())
+                .prop_map(|(f, o, s, l, w)| Op::Lock(f, o, s, l, w)),
+            (0u8..2, 0u8..6, 0u8..32, 1u8..12).prop_map(|(f, o, s, l)| Op::Unlock(f, o, s, l)),
+            (0u8..4, 0u8..6).prop_map(|(k, o)| Op::UnlockAll(k, o)),
+        ],
+        1..80,
+    )) {
+        let (m, _s) = meta();
+        let files = [lock_file(&m, "a"), lock_file(&m, "b")];
+        // model[file][byte] = owner → write
+        let mut model = vec![vec![std::collections::BTreeMap::<u8, bool>::new(); 48]; 2];
+        for op in &ops {
+            let c = command(&m, op, 0);
+            let c = match c {
+                Command::Lock { lock, .. } => Command::Lock { ino: files[op_file(op)], lock },
+                Command::Unlock { owner, start, end, .. } => {
+                    Command::Unlock { ino: files[op_file(op)], owner, start, end }
+                }
+                other => other,
+            };
+            let applied = m.apply(c).expect("lock commands apply");
+            match *op {
+                Op::Lock(f, o, s, l, w) => {
+                    let bytes = usize::from(s)..usize::from(s) + usize::from(l);
+                    let f = usize::from(f);
+                    let blocked = bytes.clone().any(|b| {
+                        model[f][b].iter().any(|(other, ow)| *other != o && (w || *ow))
+                    });
+                    prop_assert_eq!(applied.lock_denied.is_some(), blocked);
+                    if !blocked {
+                        for byte in &mut model[f][bytes] {
+                            byte.insert(o, w);
+                        }
+                    }
+                }
+                Op::Unlock(f, o, s, l) => {
+                    let bytes = usize::from(s)..usize::from(s) + usize::from(l);
+                    for byte in &mut model[usize::from(f)][bytes] {
+                        byte.remove(&o);
+                    }
+                }
+                Op::UnlockAll(k, o) => {
+                    let holder = lock_holder(k, o);
+                    for file in model.iter_mut() {
+                        for byte in file.iter_mut() {
+                            byte.retain(|x, _| !holder_holds(&holder, *x));
+                        }
+                    }
+                }
+                _ => unreachable!(),
+            }
+        }
+        for (fi, f) in files.iter().enumerate() {
+            let mut got = vec![std::collections::BTreeMap::<u8, bool>::new(); 48];
+            let mut per_owner: std::collections::BTreeMap<u8, Vec<(u64, u64, LockKind)>> =
+                Default::default();
+            for (o, start, end, kind) in ranges(&m, *f) {
+                prop_assert!(end < 48);
+                for b in start..=end {
+                    got[b as usize].insert(o, kind == LockKind::Write);
+                }
+                per_owner.entry(o).or_default().push((start, end, kind));
+            }
+            prop_assert_eq!(&got, &model[fi]);
+            for rs in per_owner.values() {
+                for w in rs.windows(2) {
+                    prop_assert!(w[0].1 < w[1].0, "sorted and disjoint");
+                    prop_assert!(w[0].1 + 1 < w[1].0 || w[0].2 != w[1].2, "merged");
+                }
+            }
+        }
+    }
+}
+
+fn op_file(op: &Op) -> usize {
+    match op {
+        Op::Lock(f, ..) | Op::Unlock(f, ..) => usize::from(*f),
+        _ => 0,
+    }
+}
+
+fn holder_holds(h: &LockHolder, i: u8) -> bool {
+    let o = lock_owner(i);
+    match h {
+        LockHolder::Owner(x) => *x == o,
+        LockHolder::Client { node, incarnation, client } => {
+            (o.node, o.incarnation, o.client) == (*node, *incarnation, *client)
+        }
+        LockHolder::Incarnation { node, incarnation } => {
+            (o.node, o.incarnation) == (*node, *incarnation)
+        }
+        LockHolder::OtherIncarnations { node, keep } => o.node == *node && o.incarnation != *keep,
+    }
 }

@@ -3,7 +3,8 @@
 //! apply returns to it ([`encode_outcome`] / [`decode_outcome`]).
 //!
 //! ```text
-//! command = version(1) tag(1) fields...       one tag per Command variant
+//! command = version(1) tag(1) fields...       one tag per Command variant;
+//!                                             the version is the lowest that has the tag
 //! outcome = version(1) 0 applied              the command's effects
 //!         | version(1) 1 fs_error             the operation's error
 //! ```
@@ -25,13 +26,24 @@ use fsapi::{
 };
 
 use crate::codec::{DecodeError, Reader, Writer};
+use crate::locks::{self, LockHolder};
 use crate::{Applied, Command, CreateMode, NewKind};
 
-/// Version byte of an encoded [`Command`]. Version 2 added `replicas` to
-/// `Create`; version 1 entries are not understood.
-pub const COMMAND_FORMAT_VERSION: u8 = 2;
-/// Version byte of an encoded command outcome.
-pub const OUTCOME_FORMAT_VERSION: u8 = 1;
+/// Version byte of an encoded [`Command`]: the newest this replica writes
+/// and reads. Version 2 added `replicas` to `Create` (version 1 entries are
+/// not understood); version 3 added the byte-range lock commands (`Lock`,
+/// `Unlock`, `UnlockAll`). Each command carries the lowest version that
+/// has it: the others are still written as version 2, so logs written
+/// before the locks decode, and replicas that do not know locks refuse only
+/// the lock entries ("unknown version").
+pub const COMMAND_FORMAT_VERSION: u8 = 3;
+/// The version of commands that existed before the lock commands.
+const COMMAND_FORMAT_VERSION_BASE: u8 = 2;
+/// Version byte of an encoded command outcome: version 2 is version 1
+/// followed by the lock that denied a `Lock` command; an outcome without a
+/// denial is still written as version 1.
+pub const OUTCOME_FORMAT_VERSION: u8 = 2;
+const OUTCOME_FORMAT_VERSION_BASE: u8 = 1;
 /// Largest encoded command accepted by [`Command::decode`]; the same as
 /// the default `consensus::Config::proposal_size_bytes_max`. Every valid
 /// command is far smaller (the largest field is an extended attribute
@@ -58,13 +70,25 @@ mod tag {
     pub const WRITE_INLINE: u8 = 10;
     pub const MAKE_CHUNKED: u8 = 11;
     pub const SET_CLUSTER_MAP: u8 = 12;
+    pub const LOCK: u8 = 13;
+    pub const UNLOCK: u8 = 14;
+    pub const UNLOCK_ALL: u8 = 15;
+}
+
+/// The version byte a command of this tag is written with.
+fn version_of_tag(t: u8) -> u8 {
+    if t >= tag::LOCK {
+        COMMAND_FORMAT_VERSION
+    } else {
+        COMMAND_FORMAT_VERSION_BASE
+    }
 }
 
 impl Command {
     /// The command as the bytes of a Raft entry (see the module docs).
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(64);
-        w.u8(COMMAND_FORMAT_VERSION);
+        w.u8(0); // the version, set below from the tag
         match self {
             Command::Create {
                 parent,
@@ -150,8 +174,37 @@ impl Command {
             Command::SetClusterMap { expected, version, map } => {
                 w.u8(tag::SET_CLUSTER_MAP).u64(*expected).u64(*version).bytes(map);
             }
+            Command::Lock { ino, lock } => {
+                w.u8(tag::LOCK).u64(ino.0);
+                locks::put_lock(&mut w, lock);
+            }
+            Command::Unlock { ino, owner, start, end } => {
+                w.u8(tag::UNLOCK).u64(ino.0);
+                locks::put_owner(&mut w, owner);
+                w.u64(*start).u64(*end);
+            }
+            Command::UnlockAll { holder } => {
+                w.u8(tag::UNLOCK_ALL);
+                match holder {
+                    LockHolder::Owner(o) => {
+                        w.u8(1);
+                        locks::put_owner(&mut w, o);
+                    }
+                    LockHolder::Client { node, incarnation, client } => {
+                        w.u8(2).u64(*node).u64(*incarnation).u64(*client);
+                    }
+                    LockHolder::Incarnation { node, incarnation } => {
+                        w.u8(3).u64(*node).u64(*incarnation);
+                    }
+                    LockHolder::OtherIncarnations { node, keep } => {
+                        w.u8(4).u64(*node).u64(*keep);
+                    }
+                }
+            }
         }
-        w.finish()
+        let mut out = w.finish();
+        out[0] = version_of_tag(out[1]);
+        out
     }
 
     /// Decode what [`Command::encode`] wrote (of this version).
@@ -160,11 +213,16 @@ impl Command {
         if b.len() > COMMAND_SIZE_BYTES_MAX {
             return Err(r.bad("over the size limit"));
         }
-        if r.u8()? != COMMAND_FORMAT_VERSION {
+        let version = r.u8()?;
+        if !(COMMAND_FORMAT_VERSION_BASE..=COMMAND_FORMAT_VERSION).contains(&version) {
             return Err(r.bad("unknown version"));
         }
         const MAX: usize = COMMAND_SIZE_BYTES_MAX;
-        let cmd = match r.u8()? {
+        let t = r.u8()?;
+        if version != version_of_tag(t) {
+            return Err(r.bad("command tag of another version"));
+        }
+        let cmd = match t {
             tag::CREATE => {
                 let parent = InodeId(r.u64()?);
                 let name = r.bytes(MAX)?.to_vec();
@@ -258,6 +316,26 @@ impl Command {
                 expected: r.u64()?,
                 version: r.u64()?,
                 map: r.bytes(MAX)?.to_vec(),
+            },
+            tag::LOCK => Command::Lock { ino: InodeId(r.u64()?), lock: locks::get_lock(&mut r)? },
+            tag::UNLOCK => Command::Unlock {
+                ino: InodeId(r.u64()?),
+                owner: locks::get_owner(&mut r)?,
+                start: r.u64()?,
+                end: r.u64()?,
+            },
+            tag::UNLOCK_ALL => Command::UnlockAll {
+                holder: match r.u8()? {
+                    1 => LockHolder::Owner(locks::get_owner(&mut r)?),
+                    2 => LockHolder::Client {
+                        node: r.u64()?,
+                        incarnation: r.u64()?,
+                        client: r.u64()?,
+                    },
+                    3 => LockHolder::Incarnation { node: r.u64()?, incarnation: r.u64()? },
+                    4 => LockHolder::OtherIncarnations { node: r.u64()?, keep: r.u64()? },
+                    _ => return Err(r.bad("unknown lock holder")),
+                },
             },
             _ => return Err(r.bad("unknown command tag")),
         };
@@ -382,7 +460,8 @@ fn get_opt_ino(r: &mut Reader<'_>) -> Result<Option<InodeId>, DecodeError> {
 /// same state either way.
 pub fn encode_outcome(outcome: &FsResult<Applied>) -> Vec<u8> {
     let mut w = Writer::with_capacity(128);
-    w.u8(OUTCOME_FORMAT_VERSION);
+    let denied = outcome.as_ref().ok().and_then(|a| a.lock_denied.as_ref());
+    w.u8(if denied.is_some() { OUTCOME_FORMAT_VERSION } else { OUTCOME_FORMAT_VERSION_BASE });
     match outcome {
         Ok(a) => {
             w.u8(0).u64(a.changed.len() as u64);
@@ -411,6 +490,9 @@ pub fn encode_outcome(outcome: &FsResult<Applied>) -> Vec<u8> {
                 Some((ino, size, chunk)) => w.flag(true).u64(ino.0).u64(size).u32(chunk),
                 None => w.flag(false),
             };
+            if let Some(l) = denied {
+                locks::put_lock(&mut w, l);
+            }
         }
         Err(e) => {
             w.u8(1);
@@ -427,7 +509,8 @@ pub fn decode_outcome(b: &[u8]) -> Result<FsResult<Applied>, DecodeError> {
     if b.len() > OUTCOME_SIZE_BYTES_MAX {
         return Err(r.bad("over the size limit"));
     }
-    if r.u8()? != OUTCOME_FORMAT_VERSION {
+    let version = r.u8()?;
+    if !(OUTCOME_FORMAT_VERSION_BASE..=OUTCOME_FORMAT_VERSION).contains(&version) {
         return Err(r.bad("unknown version"));
     }
     let out = match r.u8()? {
@@ -452,9 +535,12 @@ pub fn decode_outcome(b: &[u8]) -> Result<FsResult<Applied>, DecodeError> {
             if r.flag()? {
                 a.truncated = Some((InodeId(r.u64()?), r.u64()?, r.u32()?));
             }
+            if version == OUTCOME_FORMAT_VERSION {
+                a.lock_denied = Some(locks::get_lock(&mut r)?);
+            }
             Ok(a)
         }
-        1 => Err(get_error(&mut r)?),
+        1 if version == OUTCOME_FORMAT_VERSION_BASE => Err(get_error(&mut r)?),
         _ => return Err(r.bad("unknown outcome tag")),
     };
     r.expect_end()?;
@@ -521,6 +607,8 @@ const INVALID_TEXTS: &[&str] = &[
     "cannot rename '.' or '..'",
     "cannot move a directory below itself",
     "size",
+    "lock range",
+    "lock owner",
 ];
 
 /// What an `FsError::Invalid` text unknown to this version decodes to.

@@ -15,6 +15,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use fsapi::ranges::{self, ranges_overlap as overlaps, OwnedRange};
+
 use super::seqid::{OwnerKind, SeqTicket};
 use super::stateid::check_generation;
 use super::types::{
@@ -81,8 +83,16 @@ pub(crate) fn range_end(offset: u64, length: u64) -> Result<u64, StateError> {
     Ok(past - 1)
 }
 
-fn overlaps(a_start: u64, a_end: u64, b_start: u64, b_end: u64) -> bool {
-    a_start <= b_end && b_start <= a_end
+impl OwnedRange for LockRange {
+    fn range(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+    fn with_range(&self, start: u64, end: u64) -> Self {
+        LockRange { start, end, ..self.clone() }
+    }
+    fn same_kind(&self, other: &Self) -> bool {
+        self.ty == other.ty
+    }
 }
 
 fn conflicts(a: LockType, b: LockType) -> bool {
@@ -111,20 +121,10 @@ pub(crate) fn find_conflict<'a>(
 
 /// Remove start..=end from the owner's ranges, splitting where needed.
 pub(crate) fn carve(locks: &mut Vec<LockRange>, client: u32, owner: &[u8], start: u64, end: u64) {
-    let mut out = Vec::with_capacity(locks.len() + 1);
-    for r in locks.drain(..) {
-        if !same_owner(r.client, &r.owner, client, owner) || !overlaps(r.start, r.end, start, end) {
-            out.push(r);
-            continue;
-        }
-        if r.start < start {
-            out.push(LockRange { end: start - 1, ..r.clone() });
-        }
-        if r.end > end {
-            out.push(LockRange { start: end + 1, ..r });
-        }
-    }
-    *locks = out;
+    let (mine, mut rest): (Vec<LockRange>, Vec<LockRange>) =
+        locks.drain(..).partition(|r| same_owner(r.client, &r.owner, client, owner));
+    rest.extend(ranges::carve(mine, start, end));
+    *locks = rest;
 }
 
 /// Give the owner start..=end of type `ty` (POSIX: replaces what it held
@@ -137,22 +137,9 @@ pub(crate) fn apply(
     end: u64,
     ty: LockType,
 ) {
-    carve(locks, client, owner, start, end);
-    let (mut mine, mut rest): (Vec<LockRange>, Vec<LockRange>) =
+    let (mine, mut rest): (Vec<LockRange>, Vec<LockRange>) =
         locks.drain(..).partition(|r| same_owner(r.client, &r.owner, client, owner));
-    mine.push(LockRange { client, owner: owner.clone(), start, end, ty });
-    mine.sort_by_key(|r| r.start);
-    let mut merged: Vec<LockRange> = Vec::with_capacity(mine.len());
-    for r in mine {
-        if let Some(last) = merged.last_mut() {
-            if last.ty == r.ty && last.end != u64::MAX && last.end + 1 >= r.start {
-                last.end = last.end.max(r.end);
-                continue;
-            }
-        }
-        merged.push(r);
-    }
-    rest.extend(merged);
+    rest.extend(ranges::take(mine, LockRange { client, owner: owner.clone(), start, end, ty }));
     *locks = rest;
 }
 
