@@ -11,7 +11,8 @@
 //! Must not: do I/O in the core (`Node`, `RaftLog` through the store only),
 //! read a clock there, or draw randomness except from the configured seed —
 //! the owner drives time with [`Node::tick`] and moves messages, which is
-//! what lets one seed replay a whole simulated cluster (`tests/sim`). The
+//! what lets one seed replay a whole simulated cluster (module `sim`, built for
+//! this crate's tests and with the `sim` feature). The
 //! state machine applied by the nodes is the application's
 //! ([`StateMachine`]); `meta` provides Cairn's.
 //!
@@ -43,6 +44,8 @@ mod log;
 mod logging;
 mod message;
 mod node;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 mod state_machine;
 mod transport;
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use consensus::{LogIndex, StateMachine};
+use crate::{LogIndex, StateMachine};
 
 const VERSION: u8 = 1;
 
