@@ -61,3 +61,48 @@ pub fn take<R: OwnedRange>(mine: Vec<R>, new: R) -> Vec<R> {
     }
     merged
 }
+
+/// A byte-range lock operation the front end asks the back end to
+/// arbitrate across the nodes of a cluster ([`crate::ClusterFs::cluster_lock`]).
+/// The front end has checked it against its own state first; owners are
+/// the NFSv4 client ID and lock-owner name (the back end adds which node
+/// and node incarnation they belong to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterLockOp {
+    /// Take `start..=end` (or only test whether it could be taken).
+    Acquire {
+        file: crate::FileRef,
+        client: u64,
+        owner: Vec<u8>,
+        start: u64,
+        end: u64,
+        write: bool,
+        test: bool,
+    },
+    /// Release `start..=end` of an owner.
+    Release { file: crate::FileRef, client: u64, owner: Vec<u8>, start: u64, end: u64 },
+    /// Release everything of an owner, on every file.
+    ReleaseOwner { client: u64, owner: Vec<u8> },
+    /// Release everything of a client.
+    ReleaseClient { client: u64 },
+}
+
+/// The answer to a [`ClusterLockOp`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterLockAnswer {
+    /// Granted (or released).
+    Granted,
+    /// Another owner, maybe of another node, holds a conflicting lock.
+    Denied(ClusterLockHolder),
+}
+
+/// The lock in the way of an [`ClusterLockOp::Acquire`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterLockHolder {
+    /// Its NFSv4 client ID (on the node that holds it).
+    pub client: u64,
+    pub owner: Vec<u8>,
+    pub start: u64,
+    pub end: u64,
+    pub write: bool,
+}

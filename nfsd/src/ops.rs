@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use fsapi::access::{self, R, W, X};
+use fsapi::ranges::{ClusterLockAnswer, ClusterLockHolder, ClusterLockOp};
 use fsapi::{
     AccessMask, Attr, CreateHow, Credentials, FileRef, FileType, FsError, FsResult, FsStat,
     Generation, InodeId, ReadDirReply, ReadReply, RenameReply, SetAttr, SnapshotId, SpecialKind,
@@ -106,6 +107,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// [`fsapi::ClusterFs::shutdown`].
     fn stop(&self) -> impl Future<Output = FsResult<()>> + Send;
+
+    /// (node id, incarnation) when byte-range locks are shared with other
+    /// nodes through the namespace's lock table; `None` on a single server.
+    fn lock_node(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// Implement [`fsapi::ClusterFs`] for a [`Backend`]: each method is the
@@ -177,6 +184,8 @@ macro_rules! impl_cluster_fs {
                         -> FsResult<WccReply<()>>;
                     listxattrs(cred: &Credentials, file: FileRef) -> FsResult<Vec<Vec<u8>>>;
                     release(file: FileRef) -> ();
+                    cluster_lock(op: fsapi::ranges::ClusterLockOp)
+                        -> FsResult<fsapi::ranges::ClusterLockAnswer>;
                 }
             }
         };
@@ -745,6 +754,55 @@ pub(crate) async fn release<B: Backend>(b: &B, file: FileRef) {
     }
 }
 
+/// [`fsapi::ClusterFs::cluster_lock`]: a back end whose locks other nodes
+/// share ([`Backend::lock_node`]) keeps them in the namespace's lock table,
+/// through commands (LOCKT reads it after catching up); otherwise the front
+/// end's own state is the whole truth and everything is granted.
+pub(crate) async fn cluster_lock<B: Backend>(
+    b: &B,
+    op: ClusterLockOp,
+) -> FsResult<ClusterLockAnswer> {
+    let Some((node, incarnation)) = b.lock_node() else {
+        return Ok(ClusterLockAnswer::Granted);
+    };
+    let owner = |client, owner| meta::LockOwner { node, incarnation, client, owner };
+    let cmd = match op {
+        ClusterLockOp::Acquire { file, client, owner: o, start, end, write, test } => {
+            let kind = if write { meta::LockKind::Write } else { meta::LockKind::Read };
+            let lock = meta::RangeLock { owner: owner(client, o), start, end, kind };
+            if test {
+                b.catch_up().await;
+                let held = b.ns().locks(file.ino)?;
+                return Ok(lock_answer(meta::lock_conflict(&held, &lock)));
+            }
+            Command::Lock { ino: file.ino, lock }
+        }
+        ClusterLockOp::Release { file, client, owner: o, start, end } => {
+            Command::Unlock { ino: file.ino, owner: owner(client, o), start, end }
+        }
+        ClusterLockOp::ReleaseOwner { client, owner: o } => {
+            Command::UnlockAll { holder: meta::LockHolder::Owner(owner(client, o)) }
+        }
+        ClusterLockOp::ReleaseClient { client } => {
+            Command::UnlockAll { holder: meta::LockHolder::Client { node, incarnation, client } }
+        }
+    };
+    Ok(lock_answer(b.apply(cmd).await?.lock_denied.as_ref()))
+}
+
+fn lock_answer(denied: Option<&meta::RangeLock>) -> ClusterLockAnswer {
+    match denied {
+        None => ClusterLockAnswer::Granted,
+        Some(l) => ClusterLockAnswer::Denied(ClusterLockHolder {
+            client: l.owner.client,
+            owner: l.owner.owner.clone(),
+            start: l.start,
+            end: l.end,
+            write: l.kind == meta::LockKind::Write,
+        }),
+    }
+}
+
 // ---------------------------------------------------- shared checks
 
 /// Read access to the namespace: the local [`Meta`], or a replica's
@@ -760,6 +818,7 @@ pub(crate) trait Namespace {
     ) -> Result<(Vec<meta::ListedEntry>, bool), meta::MetaError>;
     fn getxattr(&self, ino: InodeId, name: &[u8]) -> Result<Option<Vec<u8>>, meta::MetaError>;
     fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError>;
+    fn locks(&self, ino: InodeId) -> Result<Vec<meta::RangeLock>, meta::MetaError>;
 }
 
 impl Namespace for Meta {
@@ -783,6 +842,9 @@ impl Namespace for Meta {
     fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError> {
         Meta::xattr_names(self, ino, limit)
     }
+    fn locks(&self, ino: InodeId) -> Result<Vec<meta::RangeLock>, meta::MetaError> {
+        Meta::locks(self, ino)
+    }
 }
 
 impl Namespace for meta::MetaReader {
@@ -805,6 +867,9 @@ impl Namespace for meta::MetaReader {
     }
     fn xattr_names(&self, ino: InodeId, limit: usize) -> Result<Vec<Vec<u8>>, meta::MetaError> {
         meta::MetaReader::xattr_names(self, ino, limit)
+    }
+    fn locks(&self, ino: InodeId) -> Result<Vec<meta::RangeLock>, meta::MetaError> {
+        meta::MetaReader::locks(self, ino)
     }
 }
 

@@ -256,6 +256,12 @@ impl ClusterNodeFs {
     }
 
     /// The Raft driver of this node.
+    /// This node's id and the incarnation drawn at its start (its boot
+    /// id): the node part of the owner of its clients' byte-range locks.
+    pub fn incarnation(&self) -> (u64, u64) {
+        (self.me, self.boot)
+    }
+
     pub fn raft(&self) -> &DriverHandle<ReplicatedMeta> {
         &self.raft
     }
@@ -1037,6 +1043,12 @@ impl Backend for ClusterNodeFs {
 
     fn replicas_for_new(&self, dir: InodeId) -> u8 {
         ClusterNodeFs::replicas_for_new(self, dir)
+    }
+
+    /// NFSv4 byte-range locks conflict across the cluster: they are
+    /// records in the namespace's lock table, owned by this incarnation.
+    fn lock_node(&self) -> Option<(u64, u64)> {
+        Some((self.me, self.boot))
     }
 
     fn inline_lock(&self, ino: InodeId) -> &tokio::sync::Mutex<()> {

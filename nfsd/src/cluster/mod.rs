@@ -46,6 +46,7 @@
 //! no key serves two uses (and the token reveals none of the others).
 
 mod fs;
+mod locks;
 mod range_lock;
 pub mod replica;
 
@@ -450,6 +451,7 @@ pub async fn start(
     let (stop_replica, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(replica::serve(replica_listener, secret.replica_key(), me, fs.clone(), stop_rx));
     start_background(&fs);
+    locks::start(&fs, cfg.nfs4.lease()?);
     let in_flight = Arc::new(AtomicUsize::new(0));
     start_map_watch(&fs, &net, section.join, in_flight.clone());
     // Learn the peers' boot ids before the first write verifier goes out.

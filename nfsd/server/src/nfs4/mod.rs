@@ -78,6 +78,10 @@ pub(crate) struct V4 {
     pub idmap: IdMapper,
     pub lease: Duration,
     pub state: Mutex<StateManager>,
+    /// Serialises this server's byte-range lock traffic to the cluster
+    /// ([`fsapi::ClusterFs::cluster_lock`]): queued releases go out before
+    /// the next acquire, in order.
+    pub cluster_locks: tokio::sync::Mutex<()>,
     /// Server instance, for the write verifier and server_owner.
     pub server_owner: Vec<u8>,
     pub server_scope: Vec<u8>,
@@ -106,6 +110,7 @@ impl V4 {
             idmap: cfg.idmap,
             lease: cfg.lease,
             state: Mutex::new(state),
+            cluster_locks: tokio::sync::Mutex::new(()),
             server_owner: format!("cairn-{cluster_id:016x}").into_bytes(),
             server_scope: format!("cairn-{cluster_id:016x}").into_bytes(),
         }

@@ -3,6 +3,7 @@
 //! manager needs, call it under its lock (never across an `.await`), touch
 //! the file system outside the lock, and encode the result.
 
+use fsapi::ranges::{ClusterLockAnswer, ClusterLockHolder, ClusterLockOp};
 use fsapi::{ClusterFs, CreateHow, FileRef, FileType, FsError};
 use nfs_proto::nfs4::*;
 use nfs_proto::xdr::to_bytes;
@@ -252,6 +253,7 @@ impl<F: ClusterFs> Server<F> {
                     &a.lock_owner.owner,
                     cx.now,
                 );
+                self.pass_on_lock_releases().await;
                 ResOp::ReleaseLockowner(r.err().map_or(Nfsstat4::Ok, |e| st_err(&e)))
             }
             other => return Err(other),
@@ -794,14 +796,10 @@ impl<F: ClusterFs> Server<F> {
     /// Let the file system free files whose last open went away (CLOSE,
     /// expired clients), so a file removed while open is freed now.
     pub(crate) async fn release_closed(&self) {
+        self.pass_on_lock_releases().await;
         let closed = self.v4.state.lock().take_closed_files();
         for k in closed {
-            let f = FileRef {
-                snapshot: fsapi::SnapshotId::LIVE,
-                ino: fsapi::InodeId(k.ino),
-                generation: fsapi::Generation(k.generation),
-            };
-            self.fs.release(f).await;
+            self.fs.release(file_ref(k)).await;
         }
     }
 
@@ -864,7 +862,14 @@ impl<F: ClusterFs> Server<F> {
             length: a.length,
             locker,
         };
-        let r = self.v4.state.lock().lock(&t, &args, cx.now);
+        let checked = self.v4.state.lock().lock_check(&t, &args, cx.now);
+        let r = match checked {
+            Ok(plan) => match self.lock_in_cluster(&args, file, &plan, &t, cx.now).await {
+                Ok(r) => r,
+                Err(e) => return self.finish(t, fail(status4(&e)), None),
+            },
+            Err(e) => Err(e),
+        };
         match r {
             Ok(s) => {
                 let s = sid_out(s);
@@ -877,6 +882,103 @@ impl<F: ClusterFs> Server<F> {
             }
             Err(e) => self.finish(t, fail(st_err(&e)), Some(&e)),
         }
+    }
+
+    /// LOCK after the local checks passed: the cluster arbitrates against
+    /// the other nodes' clients, then the local state commits. When the
+    /// commit fails after the cluster granted, the cluster is set back to
+    /// what this owner holds here. The outer error is the cluster's
+    /// (unreachable, ...), the inner result LOCK's.
+    async fn lock_in_cluster(
+        &self,
+        args: &vs::LockArgs,
+        file: FileRef,
+        plan: &vs::LockPlan,
+        t: &SeqTicket,
+        now: std::time::Instant,
+    ) -> Result<Result<StateId, StateError>, FsError> {
+        let _serial = self.v4.cluster_locks.lock().await;
+        self.pass_on_locked().await?;
+        let end = match vs::range_end(args.offset, args.length) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(e)),
+        };
+        let acquire = |start, end, write| ClusterLockOp::Acquire {
+            file,
+            client: plan.client.0,
+            owner: plan.owner.clone(),
+            start,
+            end,
+            write,
+            test: false,
+        };
+        let write = args.lock_type == LockType::Write;
+        if let ClusterLockAnswer::Denied(h) =
+            self.fs.cluster_lock(acquire(args.offset, end, write)).await?
+        {
+            return Ok(Err(StateError::Denied(cluster_denied(h))));
+        }
+        let r = self.v4.state.lock().lock(t, args, now);
+        if r.is_err() {
+            let release = ClusterLockOp::Release {
+                file,
+                client: plan.client.0,
+                owner: plan.owner.clone(),
+                start: args.offset,
+                end,
+            };
+            let held = self.v4.state.lock().owner_locks(plan.client, &plan.owner, key(file));
+            let mut back = vec![release];
+            for (s, e, ty) in held {
+                if s <= end && args.offset <= e {
+                    back.push(acquire(s.max(args.offset), e.min(end), ty == LockType::Write));
+                }
+            }
+            for op in back {
+                if let Err(e) = self.fs.cluster_lock(op).await {
+                    tracing::warn!(error = %e, "could not set a cluster lock back after a failed LOCK");
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Pass the locks this server released on to the cluster, in order.
+    pub(crate) async fn pass_on_lock_releases(&self) {
+        let _serial = self.v4.cluster_locks.lock().await;
+        if let Err(e) = self.pass_on_locked().await {
+            tracing::warn!(error = %e, "lock releases not passed on to the cluster yet");
+        }
+    }
+
+    /// [`Self::pass_on_lock_releases`] with `cluster_locks` held; what
+    /// failed goes back to the queue (retried by the next one).
+    async fn pass_on_locked(&self) -> Result<(), FsError> {
+        let mut todo = self.v4.state.lock().take_released_locks().into_iter();
+        while let Some(r) = todo.next() {
+            let op = match &r {
+                vs::LockRelease::Range { file, client, owner, start, end } => {
+                    ClusterLockOp::Release {
+                        file: file_ref(*file),
+                        client: client.0,
+                        owner: owner.clone(),
+                        start: *start,
+                        end: *end,
+                    }
+                }
+                vs::LockRelease::Owner { client, owner } => {
+                    ClusterLockOp::ReleaseOwner { client: client.0, owner: owner.clone() }
+                }
+                vs::LockRelease::Client(c) => ClusterLockOp::ReleaseClient { client: c.0 },
+            };
+            if let Err(e) = self.fs.cluster_lock(op).await {
+                let mut back = vec![r];
+                back.extend(todo);
+                self.v4.state.lock().return_released_locks(back);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     async fn lockt(&self, cx: &Cx<'_, '_>, a: LocktArgs) -> LocktRes {
@@ -895,9 +997,10 @@ impl<F: ClusterFs> Server<F> {
             Err(e) => return LocktRes::Err(st_err(&e)),
         };
         let caller = self.caller(cx);
+        let client = caller.session_client.unwrap_or(ClientId(a.owner.clientid));
         let r = self.v4.state.lock().lockt(
             caller,
-            ClientId(a.owner.clientid),
+            client,
             &a.owner.owner,
             key(file),
             lock_type,
@@ -905,6 +1008,25 @@ impl<F: ClusterFs> Server<F> {
             a.length,
             cx.now,
         );
+        let r = match r {
+            Ok(()) => {
+                let test = ClusterLockOp::Acquire {
+                    file,
+                    client: client.0,
+                    owner: a.owner.owner.clone(),
+                    start: a.offset,
+                    end: vs::range_end(a.offset, a.length).unwrap_or(u64::MAX),
+                    write: lock_type == LockType::Write,
+                    test: true,
+                };
+                match self.fs.cluster_lock(test).await {
+                    Ok(ClusterLockAnswer::Granted) => Ok(()),
+                    Ok(ClusterLockAnswer::Denied(h)) => Err(StateError::Denied(cluster_denied(h))),
+                    Err(e) => return LocktRes::Err(status4(&e)),
+                }
+            }
+            Err(e) => Err(e),
+        };
         match r {
             Ok(()) => LocktRes::Ok,
             Err(StateError::Denied(d)) => LocktRes::Denied(lock_denied(&d)),
@@ -922,7 +1044,9 @@ impl<F: ClusterFs> Server<F> {
                 Err(r) => return *r,
             };
         let r = self.v4.state.lock().locku(&t, &sid, key(file), a.offset, a.length, cx.now);
-        self.end_with_stateid(cx, t, r, Opnum4::Locku, |s| ResOp::Locku(NfsRes4::Ok(s)))
+        let res = self.end_with_stateid(cx, t, r, Opnum4::Locku, |s| ResOp::Locku(NfsRes4::Ok(s)));
+        self.pass_on_lock_releases().await;
+        res
     }
 
     /// The start of CLOSE, OPEN_CONFIRM, OPEN_DOWNGRADE and LOCKU: the current
@@ -966,6 +1090,25 @@ impl<F: ClusterFs> Server<F> {
             }
             Err(e) => self.finish(t, ResOp::from_status(op as u32, st_err(&e)), Some(&e)),
         }
+    }
+}
+
+/// The live file of a state manager's file key.
+fn file_ref(k: FileKey) -> FileRef {
+    FileRef {
+        snapshot: fsapi::SnapshotId::LIVE,
+        ino: fsapi::InodeId(k.ino),
+        generation: fsapi::Generation(k.generation),
+    }
+}
+
+/// LOCK4denied for a lock the cluster says is in the way.
+fn cluster_denied(h: ClusterLockHolder) -> vs::LockDenied {
+    vs::LockDenied {
+        offset: h.start,
+        length: if h.end == u64::MAX { u64::MAX } else { h.end - h.start + 1 },
+        lock_type: if h.write { LockType::Write } else { LockType::Read },
+        owner: vs::LockOwnerId { client: ClientId(h.client), owner: h.owner },
     }
 }
 

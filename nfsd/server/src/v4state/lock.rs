@@ -159,6 +159,44 @@ fn denied(
     })
 }
 
+/// Who takes a lock that passed [`StateManager::lock_check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockPlan {
+    /// The lock-owner's client.
+    pub client: ClientId,
+    /// The lock-owner's name.
+    pub owner: Vec<u8>,
+}
+
+/// Locks this server released (LOCKU, CLOSE, expiry, ...), for a cluster
+/// that arbitrates locks across servers to release too
+/// ([`StateManager::take_released_locks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockRelease {
+    /// `start..=end` of one owner on one file.
+    Range {
+        /// The file.
+        file: FileKey,
+        /// The owner's client.
+        client: ClientId,
+        /// The owner's name.
+        owner: Vec<u8>,
+        /// First byte.
+        start: u64,
+        /// Last byte (`u64::MAX`: to the end of the file).
+        end: u64,
+    },
+    /// Everything of one owner.
+    Owner {
+        /// The owner's client.
+        client: ClientId,
+        /// The owner's name.
+        owner: Vec<u8>,
+    },
+    /// Everything of one client.
+    Client(ClientId),
+}
+
 /// What stands in the way of a lock request.
 enum Obstacle {
     /// A lock of a client past its lease: revoke it and look again.
@@ -252,6 +290,30 @@ impl StateManager {
         args: &LockArgs,
         now: Instant,
     ) -> Result<StateId, StateError> {
+        self.lock_inner(ticket, args, now, true)?.1.ok_or(StateError::ServerFault)
+    }
+
+    /// Every check of [`StateManager::lock`] (the same errors, a denied
+    /// waiter remembered alike) without taking the lock: who would take
+    /// it, for the cluster to arbitrate before [`StateManager::lock`]
+    /// commits it. The 4.0 seqid of a known lock-owner is noted as LOCK
+    /// would.
+    pub fn lock_check(
+        &mut self,
+        ticket: &SeqTicket,
+        args: &LockArgs,
+        now: Instant,
+    ) -> Result<LockPlan, StateError> {
+        Ok(self.lock_inner(ticket, args, now, false)?.0)
+    }
+
+    fn lock_inner(
+        &mut self,
+        ticket: &SeqTicket,
+        args: &LockArgs,
+        now: Instant,
+        commit: bool,
+    ) -> Result<(LockPlan, Option<StateId>), StateError> {
         let caller = ticket.caller;
         let minor = caller.minor;
         let v0 = minor == MinorVersion::V0;
@@ -334,6 +396,15 @@ impl StateManager {
             }
             return Err(e);
         }
+        let plan = LockPlan { client: self.client_id(c), owner: owner.clone() };
+        if !commit {
+            let mut next = self.files.get(&args.file).map(|f| f.locks.clone()).unwrap_or_default();
+            apply(&mut next, c, &Arc::from(owner.as_slice()), start, end, args.lock_type);
+            if next.len() > self.cfg.limits.locks_per_file_max {
+                return Err(Self::resource(minor));
+            }
+            return Ok((plan, None));
+        }
         // Make the lock-owner and lock stateid if needed.
         let s = match existing_state {
             Some(s) => s,
@@ -370,7 +441,27 @@ impl StateManager {
             return Err(StateError::ServerFault);
         };
         l.seqid = if existing_state.is_some() { next_seqid(l.seqid) } else { 1 };
-        Ok(StateId::encode(boot, c, s, l.seqid))
+        Ok((plan, Some(StateId::encode(boot, c, s, l.seqid))))
+    }
+
+    /// The ranges `client`'s `owner` holds on `file`: (start, end, type).
+    pub fn owner_locks(
+        &self,
+        client: ClientId,
+        owner: &[u8],
+        file: FileKey,
+    ) -> Vec<(u64, u64, LockType)> {
+        if client.boot() != self.boot {
+            return Vec::new();
+        }
+        let c = client.counter();
+        self.files.get(&file).map_or_else(Vec::new, |f| {
+            f.locks
+                .iter()
+                .filter(|r| same_owner(r.client, &r.owner, c, owner))
+                .map(|r| (r.start, r.end, r.ty))
+                .collect()
+        })
     }
 
     fn open_owned_by(&self, c: u32, s: u32, owner: &[u8]) -> bool {
@@ -530,6 +621,8 @@ impl StateManager {
         if let Some(f) = self.files.get_mut(&file) {
             carve(&mut f.locks, c, &owner, offset, end);
         }
+        let client = self.client_id(c);
+        self.note_released(LockRelease::Range { file, client, owner, start: offset, end });
         Ok(sid)
     }
 
@@ -554,6 +647,10 @@ impl StateManager {
             return Err(StateError::LocksHeld);
         }
         let states: Vec<u32> = lo.states.values().copied().collect();
+        if !states.is_empty() {
+            let client = self.client_id(c);
+            self.note_released(LockRelease::Owner { client, owner: owner.to_vec() });
+        }
         for s in states {
             self.release_lock_state(c, s);
         }

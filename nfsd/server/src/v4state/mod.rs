@@ -58,7 +58,8 @@ pub use client::{
     EXCHGID4_FLAG_USE_PNFS_MDS,
 };
 pub use grace::{ClientRecords, FileClientRecords, MemClientRecords};
-pub use lock::{LockArgs, Locker};
+pub(crate) use lock::range_end;
+pub use lock::{LockArgs, LockPlan, LockRelease, Locker};
 pub use open::{CloseOk, OpenArgs, OpenClaim, OpenOk};
 pub use seqid::{SeqTicket, Sequenced};
 pub use session::{
@@ -392,6 +393,8 @@ pub struct StateManager {
     next_verifier: u32,
     files: BTreeMap<FileKey, FileState>,
     closed_files: BTreeSet<FileKey>,
+    /// Locks released since [`StateManager::take_released_locks`], oldest first.
+    released_locks: VecDeque<LockRelease>,
     grace: Grace,
     records: Box<dyn ClientRecords>,
 }
@@ -431,6 +434,7 @@ impl StateManager {
             next_verifier: 1,
             files: BTreeMap::new(),
             closed_files: BTreeSet::new(),
+            released_locks: VecDeque::new(),
             grace,
             records,
         }
@@ -474,6 +478,34 @@ impl StateManager {
     pub fn take_closed_files(&mut self) -> Vec<FileKey> {
         let out: Vec<FileKey> = std::mem::take(&mut self.closed_files).into_iter().collect();
         out.into_iter().filter(|f| !self.is_open(*f)).collect()
+    }
+
+    /// Byte-range locks released since the previous call (LOCKU, CLOSE,
+    /// RELEASE_LOCKOWNER, expired or replaced clients), oldest first: a
+    /// front end whose locks a cluster arbitrates releases them there too.
+    pub fn take_released_locks(&mut self) -> Vec<LockRelease> {
+        self.released_locks.drain(..).collect()
+    }
+
+    /// Put back releases that could not be passed on (at the front: they
+    /// are older than anything released since).
+    pub fn return_released_locks(&mut self, back: Vec<LockRelease>) {
+        for r in back.into_iter().rev() {
+            self.released_locks.push_front(r);
+        }
+        self.bound_released_locks();
+    }
+
+    pub(crate) fn note_released(&mut self, r: LockRelease) {
+        self.released_locks.push_back(r);
+        self.bound_released_locks();
+    }
+
+    fn bound_released_locks(&mut self) {
+        while self.released_locks.len() > self.cfg.limits.closed_files_kept_max {
+            self.released_locks.pop_front();
+            tracing::warn!("too many lock releases not passed on: the oldest is forgotten");
+        }
     }
 
     /// Release the state of clients whose lease (plus courtesy) ran out,
@@ -571,8 +603,15 @@ impl StateManager {
         // Put the client back while its state is torn down so the
         // helpers find it, then take it out for good.
         self.clients.insert(c, cl);
+        let queued = self.released_locks.len();
         for s in states {
             self.release_state(c, s);
+        }
+        if self.released_locks.len() > queued {
+            // one release of the whole client instead of one per lock-owner
+            self.released_locks.truncate(queued);
+            let id = self.client_id(c);
+            self.note_released(LockRelease::Client(id));
         }
         self.drop_blocked_of_client(c);
         let Some(cl) = self.clients.remove(&c) else { return };
@@ -675,6 +714,21 @@ impl StateManager {
         }
         if let Some(State::Open(o)) = cl.states.get_mut(&l.open) {
             o.locks.remove(&s);
+        }
+        let held = self
+            .files
+            .get(&l.file)
+            .is_some_and(|f| f.locks.iter().any(|r| r.client == c && *r.owner == *l.owner));
+        if held {
+            let client = self.client_id(c);
+            let owner = l.owner.clone();
+            self.note_released(LockRelease::Range {
+                file: l.file,
+                client,
+                owner,
+                start: 0,
+                end: u64::MAX,
+            });
         }
         if let Some(f) = self.files.get_mut(&l.file) {
             f.locks.retain(|r| !(r.client == c && *r.owner == *l.owner));

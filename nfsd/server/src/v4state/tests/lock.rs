@@ -204,20 +204,7 @@ fn lock_owner_client_must_match() {
     let mut h = H::new();
     let c = h.client40(b"a");
     let o = h.open40(c, b"o", 1, file(1), 3, 0).expect("open");
-    let args = LockArgs {
-        file: file(1),
-        lock_type: LockType::Write,
-        blocking: false,
-        reclaim: false,
-        offset: 0,
-        length: 1,
-        locker: Locker::New {
-            open_stateid: o,
-            lock_owner_client: ClientId(0),
-            lock_owner: b"l".to_vec(),
-            lock_seqid: 0,
-        },
-    };
+    let args = new_owner_lock(file(1), LockType::Write, o, ClientId(0), b"l", 0, 1);
     let r = h.with_sid(v40(), o, 3, |m, t, now| m.lock(t, &args, now));
     assert_eq!(r, Ok(Err(StateError::StaleClientid)));
 }
@@ -512,4 +499,44 @@ fn random_locks_match_byte_model() {
             assert_eq!(got, model, "{ctx}: lock state differs from the model");
         }
     }
+}
+
+/// What a cluster front end relies on: `lock_check` answers as LOCK would
+/// (who locks, or DENIED) and takes nothing; every release is queued for
+/// the cluster: LOCKU its range, CLOSE the owner's whole file, an expired
+/// client as one release of the client.
+#[test]
+fn lock_check_takes_nothing_and_releases_are_queued() {
+    let mut h = H::new();
+    let ((a, oa), (b, ob)) = two_opens(&mut h);
+    let args = new_owner_lock(file(1), LockType::Write, oa, a, b"la", 0, 100);
+    let check = |h: &mut H| {
+        h.with_sid(Caller::v41(a), oa, 0, |m, t, now| m.lock_check(t, &args, now))
+            .expect("not a replay")
+    };
+    assert_eq!(check(&mut h), Ok(LockPlan { client: a, owner: b"la".to_vec() }));
+    let lb = h.lock_new(Caller::v41(b), ob, 0, b"lb", file(1), LockType::Write, 50, 100);
+    let lb = lb.expect("nothing was taken by the check");
+    let d = denied(check(&mut h).map(|_| StateId::ANONYMOUS));
+    assert_eq!((d.offset, d.length), (50, 100));
+    assert!(h.m.take_released_locks().is_empty());
+
+    h.unlock(Caller::v41(b), lb, 0, file(1), 60, 10).expect("locku");
+    let range = |start, end| LockRelease::Range {
+        file: file(1),
+        client: b,
+        owner: b"lb".to_vec(),
+        start,
+        end,
+    };
+    assert_eq!(h.m.take_released_locks(), vec![range(60, 69)]);
+    h.close(Caller::v41(b), ob, 0, file(1)).expect("close");
+    assert_eq!(h.m.take_released_locks(), vec![range(0, MAX)]);
+
+    h.lock_new(Caller::v41(a), oa, 0, b"la", file(1), LockType::Write, 0, 10).expect("lock");
+    h.advance(Duration::from_secs(3600));
+    h.m.reap(h.now);
+    let released = h.m.take_released_locks();
+    assert!(released.contains(&LockRelease::Client(a)), "{released:?}");
+    assert!(!released.iter().any(|r| matches!(r, LockRelease::Range { .. })), "{released:?}");
 }

@@ -238,20 +238,7 @@ impl H {
         length: u64,
     ) -> Result<StateId, StateError> {
         let client = ClientId::new(self.m.boot_instance(), open.decode().1);
-        let args = LockArgs {
-            file: f,
-            lock_type: ty,
-            blocking: false,
-            reclaim: false,
-            offset,
-            length,
-            locker: Locker::New {
-                open_stateid: open,
-                lock_owner_client: client,
-                lock_owner: lock_owner.to_vec(),
-                lock_seqid: 0,
-            },
-        };
+        let args = new_owner_lock(f, ty, open, client, lock_owner, offset, length);
         self.with_sid(caller, open, open_seqid, |m, t, now| m.lock(t, &args, now))
             .expect("not a replay")
     }
@@ -327,5 +314,31 @@ impl H {
             args_hash: 0,
         };
         self.m.sequence(&args, self.conn, self.now)
+    }
+}
+
+/// LOCK arguments for a lock-owner new to the server (open_to_lock_owner4).
+pub(crate) fn new_owner_lock(
+    f: FileKey,
+    ty: LockType,
+    open: StateId,
+    client: ClientId,
+    owner: &[u8],
+    offset: u64,
+    length: u64,
+) -> LockArgs {
+    LockArgs {
+        file: f,
+        lock_type: ty,
+        blocking: false,
+        reclaim: false,
+        offset,
+        length,
+        locker: Locker::New {
+            open_stateid: open,
+            lock_owner_client: client,
+            lock_owner: owner.to_vec(),
+            lock_seqid: 0,
+        },
     }
 }
