@@ -99,6 +99,41 @@ c_cross_append() {
     eq "$(cat "$(w 1)/$f")" on "content through node 1 after truncate on node 3"
 }
 
+# NFSv4 byte-range locks conflict across nodes: while a process holds an fcntl write lock on
+# bytes 0-99 through node 1's mount, a second process's F_SETLK on bytes 50-149 through node 2's
+# mount fails with EAGAIN/EACCES (its client got NFS4ERR_DENIED); after the holder unlocks, the
+# same F_SETLK succeeds.
+c_cross_lock() {
+    v4 || skip_now "NFSv3 locks go through NLM (mounted nolock)"
+    local f=lock.db
+    : > "$(w 1)/$f" || fail "create through node 1"
+    rm -f /tmp/xl.held /tmp/xl.release
+    python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 0)
+open("/tmp/xl.held", "w").close()
+while not os.path.exists("/tmp/xl.release"):
+    time.sleep(0.1)
+fcntl.lockf(fd, fcntl.LOCK_UN, 100, 0)
+' "$(w 1)/$f" 2> "$LOGS/xl.holder.err" & local holder=$!
+    wait_for /tmp/xl.held 20 || { kill $holder; fail "no write lock through node 1: $(tail -n 1 "$LOGS/xl.holder.err")"; }
+    # setlk PATH: F_SETLK (write, bytes 50-149); prints "ok" or the errno name
+    setlk() {
+        python3 -c 'import errno, fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 50); print("ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))' "$1"
+    }
+    local got; got=$(setlk "$(w 2)/$f" 2>&1)
+    touch /tmp/xl.release; wait $holder
+    echo "time: F_SETLK through node 2 while node 1's client held the range: $got"
+    case $got in EAGAIN|EACCES) ;; *) fail "F_SETLK through node 2 while node 1's client holds the range: '$got', expected EAGAIN or EACCES" ;; esac
+    eq "$(setlk "$(w 2)/$f" 2>&1)" ok "F_SETLK through node 2 after the holder unlocked"
+}
+
 # wait_for FILE SECONDS: poll for a file the host writes
 wait_for() { local i; for i in $(seq $(($2 * 10))); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 
@@ -168,6 +203,7 @@ grep -qE " /mnt/c3 nfs4? " /proc/mounts || { echo "# cannot continue without the
 check cross_read c_cross_read
 check cross_namespace c_cross_namespace
 check cross_append c_cross_append
+check cross_lock c_cross_lock
 check kill_leader c_kill_leader
 check cleanup c_cleanup
 finish
