@@ -546,6 +546,34 @@ fn mkfile(r: &mut ReplicatedMeta, index: u64, name: &str) -> Vec<u8> {
     r.apply(LogIndex(index), &c.encode())
 }
 
+/// A checkpoint is version 1 without lock records and version 2 with some;
+/// either under the other version is refused, and a version-2 checkpoint
+/// restores the lock table.
+#[test]
+fn checkpoints_with_locks_are_version_2() {
+    let (mut a, _) = replica();
+    mkfile(&mut a, 2, "f");
+    let plain = a.checkpoint();
+    assert_eq!(plain[0], 1);
+    let owner = LockOwner { node: 1, incarnation: 2, client: 3, owner: b"o".to_vec() };
+    let lock = RangeLock { owner, start: 0, end: 9, kind: LockKind::Write };
+    let ino = a.reader().lookup(InodeId::ROOT, b"f").expect("lookup").expect("f");
+    let out = a.apply(LogIndex(3), &Command::Lock { ino, lock: lock.clone() }.encode());
+    assert_eq!(decode_outcome(&out), Ok(Ok(Applied::default())));
+    let ck = a.checkpoint();
+    assert_eq!(ck[0], CHECKPOINT_FORMAT_VERSION);
+    let (mut b, _) = replica();
+    let mut v1 = ck.clone();
+    v1[0] = 1;
+    assert!(b.restore(&v1).is_err(), "lock records in a version 1 checkpoint");
+    let mut v2 = plain.clone();
+    v2[0] = CHECKPOINT_FORMAT_VERSION;
+    assert!(b.restore(&v2).is_err(), "a version 2 checkpoint without lock records");
+    b.restore(&ck).expect("restore");
+    assert_eq!(b.reader().locks(ino).expect("locks"), vec![lock]);
+    assert_eq!(b.state_digest(), a.state_digest());
+}
+
 /// A checkpoint that is cut, reordered, from elsewhere or of another
 /// version is refused and leaves the store as it was.
 #[test]

@@ -20,6 +20,7 @@ use meta::{Command, LockHolder};
 use tokio::time::Instant;
 
 use super::fs::ClusterNodeFs;
+use crate::ops::Backend;
 
 /// How often the leader looks for locks of dead nodes.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -63,9 +64,11 @@ async fn sweep(fs: &ClusterNodeFs, lease: Duration, down_since: &mut BTreeMap<u6
         down_since.clear();
         return;
     }
-    let holders: BTreeSet<(u64, u64)> = match fs.raft().read(|sm| sm.reader().lock_table()).await {
-        Ok(Ok(table)) => table.iter().map(|(_, l)| (l.owner.node, l.owner.incarnation)).collect(),
-        _ => return,
+    // what the leader's own replica applied (a lock applied a moment ago
+    // is not a dead node's)
+    let holders: BTreeSet<(u64, u64)> = match Backend::ns(fs).lock_table() {
+        Ok(table) => table.iter().map(|(_, l)| (l.owner.node, l.owner.incarnation)).collect(),
+        Err(_) => return,
     };
     let now = Instant::now();
     let boots: BTreeMap<u64, u64> = fs.peers().boots().into_iter().collect();

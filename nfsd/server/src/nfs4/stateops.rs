@@ -972,6 +972,11 @@ impl<F: ClusterFs> Server<F> {
                 vs::LockRelease::Client(c) => ClusterLockOp::ReleaseClient { client: c.0 },
             };
             if let Err(e) = self.fs.cluster_lock(op).await {
+                if matches!(e, FsError::Invalid(_) | FsError::Stale | FsError::NotFound) {
+                    // refused for good: retrying cannot help
+                    tracing::warn!(error = %e, release = ?r, "the cluster refused a lock release");
+                    continue;
+                }
                 let mut back = vec![r];
                 back.extend(todo);
                 self.v4.state.lock().return_released_locks(back);
@@ -1010,6 +1015,8 @@ impl<F: ClusterFs> Server<F> {
         );
         let r = match r {
             Ok(()) => {
+                // releases not passed on yet must not show as conflicts
+                self.pass_on_lock_releases().await;
                 let test = ClusterLockOp::Acquire {
                     file,
                     client: client.0,
@@ -1106,7 +1113,11 @@ fn file_ref(k: FileKey) -> FileRef {
 fn cluster_denied(h: ClusterLockHolder) -> vs::LockDenied {
     vs::LockDenied {
         offset: h.start,
-        length: if h.end == u64::MAX { u64::MAX } else { h.end - h.start + 1 },
+        length: if h.end == u64::MAX {
+            u64::MAX
+        } else {
+            h.end.saturating_sub(h.start).saturating_add(1)
+        },
         lock_type: if h.write { LockType::Write } else { LockType::Read },
         owner: vs::LockOwnerId { client: ClientId(h.client), owner: h.owner },
     }
