@@ -886,9 +886,10 @@ impl<F: ClusterFs> Server<F> {
 
     /// LOCK after the local checks passed: the cluster arbitrates against
     /// the other nodes' clients, then the local state commits. When the
-    /// commit fails after the cluster granted, the cluster is set back to
-    /// what this owner holds here. The outer error is the cluster's
-    /// (unreachable, ...), the inner result LOCK's.
+    /// commit fails after the cluster granted (or the cluster's answer is
+    /// unknown), the cluster is set back to what this owner holds here. The
+    /// outer error is the cluster's (unreachable, ...), the inner result
+    /// LOCK's.
     async fn lock_in_cluster(
         &self,
         args: &vs::LockArgs,
@@ -913,13 +914,15 @@ impl<F: ClusterFs> Server<F> {
             test: false,
         };
         let write = args.lock_type == LockType::Write;
-        if let ClusterLockAnswer::Denied(h) =
-            self.fs.cluster_lock(acquire(args.offset, end, write)).await?
-        {
-            return Ok(Err(StateError::Denied(cluster_denied(h))));
-        }
-        let r = self.v4.state.lock().lock(t, args, now);
-        if r.is_err() {
+        let r = match self.fs.cluster_lock(acquire(args.offset, end, write)).await {
+            Ok(ClusterLockAnswer::Denied(h)) => {
+                return Ok(Err(StateError::Denied(cluster_denied(h))))
+            }
+            Ok(ClusterLockAnswer::Granted) => Ok(self.v4.state.lock().lock(t, args, now)),
+            // perhaps applied all the same (an unknown outcome)
+            Err(e) => Err(e),
+        };
+        if !matches!(r, Ok(Ok(_))) {
             let release = ClusterLockOp::Release {
                 file,
                 client: plan.client.0,
@@ -940,7 +943,7 @@ impl<F: ClusterFs> Server<F> {
                 }
             }
         }
-        Ok(r)
+        r
     }
 
     /// Pass the locks this server released on to the cluster, in order.
