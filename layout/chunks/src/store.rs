@@ -125,6 +125,13 @@ impl ChunkStore {
         Ok(out)
     }
 
+    /// True when this store has a data file for the chunk. [`Self::read`]
+    /// answers zeros for a chunk without one, which is right for a hole but
+    /// not for a copy that was never made here.
+    pub fn has_chunk(&self, ino: InodeId, chunk: u64) -> bool {
+        self.dat_path(ino, chunk).exists()
+    }
+
     fn inode_dir(&self, ino: InodeId) -> PathBuf {
         self.dir.join(format!("{:016x}", ino.0))
     }

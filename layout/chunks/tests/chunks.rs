@@ -66,6 +66,20 @@ fn write_read_round_trip() {
     assert_eq!(s.read(INO, 0, 1000, data.len() as u32).expect("read after reopen"), data);
 }
 
+/// A chunk never written reads as zeros but is not had; a written one is,
+/// until its inode is removed.
+#[test]
+fn has_chunk_tells_a_copy_from_a_hole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    assert!(!s.has_chunk(INO, 0));
+    s.write(INO, 1, 0, &pattern(2, 100)).expect("write");
+    assert!(s.has_chunk(INO, 1));
+    assert!(!s.has_chunk(INO, 0), "another chunk of the same inode");
+    s.remove_inode(INO).expect("remove");
+    assert!(!s.has_chunk(INO, 1));
+}
+
 /// Goal: sparse files stay sparse: a write at 0 and one just below 4 GiB
 /// create two chunks only, and everything between reads as zeros.
 #[test]

@@ -82,8 +82,6 @@ pub struct ClusterNodeFs {
     replicas: usize,
     /// `replicas` of `[[export]]` tables (export path, count).
     export_replicas: Vec<(String, usize)>,
-    /// The chunk store's directory (see [`Self::has_chunk`]).
-    chunks_dir: std::path::PathBuf,
     /// Drawn at every start; peers see it in every answer, and the write
     /// verifier is derived from all of them.
     boot: u64,
@@ -112,7 +110,6 @@ impl ClusterNodeFs {
         map: super::ClusterState,
         replicas: usize,
         export_replicas: Vec<(String, usize)>,
-        chunks_dir: std::path::PathBuf,
     ) -> Self {
         let stripes = || (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
         ClusterNodeFs {
@@ -127,7 +124,6 @@ impl ClusterNodeFs {
             counters: DataCounters::default(),
             replicas: replicas.max(1),
             export_replicas,
-            chunks_dir,
             boot: rand::random::<u64>() | 1,
             syncing: AtomicBool::new(true),
             pending: PendingWrites::default(),
@@ -398,14 +394,11 @@ impl ClusterNodeFs {
         }
     }
 
-    /// True when this node has a file for the chunk. The chunk store reads
-    /// a missing chunk as zeros, which is right for a hole but wrong for a
+    /// True when this node has a file for the chunk: a peer asked for a
     /// chunk this node never received (it was down, or is new to the
-    /// placement): a peer asked for such a chunk answers
-    /// [`Status::Absent`]. The path is the chunk store's layout
-    /// (`<dir>/<ino:016x>/<chunk:08x>.dat`).
+    /// placement) answers [`Status::Absent`] rather than zeros.
     fn has_chunk(&self, ino: u64, chunk: u64) -> bool {
-        self.chunks_dir.join(format!("{ino:016x}")).join(format!("{chunk:08x}.dat")).exists()
+        self.chunks.has_chunk(InodeId(ino), chunk)
     }
 
     /// True while the repair after a map change has yet to copy this chunk
@@ -748,28 +741,10 @@ impl ClusterNodeFs {
         // Size changes coalesced on other nodes land within this interval.
         tokio::time::sleep(crate::local::PENDING_APPLY_INTERVAL + Duration::from_millis(200)).await;
         self.catch_up().await;
-        let (mut files, mut copied) = (0u64, 0u64);
-        let mut dirs = vec![InodeId::ROOT];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(dir) = dirs.pop() {
-            let mut cookie = 2;
-            while let Ok((entries, eof)) = self.reader.list(dir, cookie, 1024) {
-                for e in &entries {
-                    cookie = e.cookie;
-                    let Ok(Some(rec)) = self.reader.inode(e.child) else { continue };
-                    match rec.ftype {
-                        FileType::Directory => dirs.push(e.child),
-                        FileType::Regular if rec.chunked && seen.insert(e.child) => {
-                            files += 1;
-                            copied += self.resync_file(e.child, &rec).await;
-                        }
-                        _ => {}
-                    }
-                }
-                if eof || entries.is_empty() {
-                    break;
-                }
-            }
+        let files = self.chunked_files();
+        let mut copied = 0u64;
+        for (ino, rec) in &files {
+            copied += self.resync_file(*ino, rec).await;
         }
         // Data of inodes that no longer exist (removed while this node was down).
         if let Ok(Ok(inos)) = local_inodes {
@@ -780,27 +755,17 @@ impl ClusterNodeFs {
             }
         }
         self.syncing.store(false, Ordering::Relaxed);
-        tracing::info!(files, chunks = copied, took = ?started.elapsed(), "chunk copies are up to date");
+        tracing::info!(
+            files = files.len(),
+            chunks = copied,
+            took = ?started.elapsed(),
+            "chunk copies are up to date"
+        );
     }
 
-    /// After a map change: copy to this node every chunk the new map
-    /// places here and the previous one did not, from the nodes the
-    /// previous map placed it on, then forget the previous map. Until
-    /// then [`Self::holds`] is false for those chunks, so reads of them go
-    /// to the previous holders; the copy runs under the chunk's
-    /// write-order lock, so a write that arrives meanwhile lands after it.
-    /// Each node pulls its own new copies: when its repair is done, every
-    /// chunk it holds is complete. Progress is logged; copies are counted
-    /// in [`Self::chunks_repaired`].
-    pub async fn repair(self: Arc<Self>) {
-        let Some(prev) = self.previous.read().clone() else { return };
-        let now = self.cluster();
-        let started = Instant::now();
-        tracing::info!(
-            from = prev.map.version().0,
-            to = now.map.version().0,
-            "repair: re-placing chunks"
-        );
+    /// Every chunked regular file of the namespace (as this node has
+    /// applied it), each once however many names it has, by inode.
+    fn chunked_files(&self) -> Vec<(InodeId, InodeRecord)> {
         let mut files = Vec::new();
         let mut dirs = vec![InodeId::ROOT];
         while let Some(dir) = dirs.pop() {
@@ -822,6 +787,28 @@ impl ClusterNodeFs {
         }
         files.sort_by_key(|(i, _)| *i);
         files.dedup_by_key(|(i, _)| *i);
+        files
+    }
+
+    /// After a map change: copy to this node every chunk the new map
+    /// places here and the previous one did not, from the nodes the
+    /// previous map placed it on, then forget the previous map. Until
+    /// then [`Self::holds`] is false for those chunks, so reads of them go
+    /// to the previous holders; the copy runs under the chunk's
+    /// write-order lock, so a write that arrives meanwhile lands after it.
+    /// Each node pulls its own new copies: when its repair is done, every
+    /// chunk it holds is complete. Progress is logged; copies are counted
+    /// in [`Self::chunks_repaired`].
+    pub async fn repair(self: Arc<Self>) {
+        let Some(prev) = self.previous.read().clone() else { return };
+        let now = self.cluster();
+        let started = Instant::now();
+        tracing::info!(
+            from = prev.map.version().0,
+            to = now.map.version().0,
+            "repair: re-placing chunks"
+        );
+        let files = self.chunked_files();
         let me = layout::NodeId(self.me);
         let (mut copies, mut failed) = (0u64, 0u64);
         for (i, (ino, rec)) in files.iter().enumerate() {

@@ -443,7 +443,6 @@ pub async fn start(
         known,
         replicas,
         export_replicas,
-        data_dir.join("chunks"),
     ));
     let replica_listener = tokio::net::TcpListener::bind(mine.replica)
         .await
